@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ukcov: Linux's kcov coverage model for user-space programs.
+ *
+ * A thread opens a descriptor, sizes its area with KCOV_INIT_TRACE, maps it
+ * and enables collection; from then on the code it runs that was built with
+ * -fsanitize-coverage=trace-pc (or trace-cmp) is recorded into the area:
+ * word 0 is the count, then one word per PC or 4-word comparison records.
+ * Request numbers, layouts and errno values are kcov's.  See ukcov(7).
+ */
+#ifndef UKCOV_H
+#define UKCOV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ukcov/kcov.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UKCOV_VERSION_MAJOR 0
+#define UKCOV_VERSION_MINOR 1
+/* True when the headers are at least version maj.min. */
+#define UKCOV_VERSION_GEQ(maj, min)                                            \
+	(UKCOV_VERSION_MAJOR > (maj) ||                                        \
+	 (UKCOV_VERSION_MAJOR == (maj) && UKCOV_VERSION_MINOR >= (min)))
+
+#ifndef UKCOV_API
+#define UKCOV_API __attribute__((visibility("default")))
+#endif
+
+/*
+ * ukcov's handle space.  Byte 7 of a handle is its subsystem:
+ *   0x00        COMMON, as in Linux (instance != 0)
+ *   0x01        USB, as in Linux: accepted as a global subsystem
+ *   0x40        one handle per signal number (instance = signal)
+ *   0x80..0xff  free for applications' own global workers
+ * Every other subsystem id is rejected, as Linux rejects unknown ones.
+ */
+#define UKCOV_SUBSYSTEM_COMMON KCOV_SUBSYSTEM_COMMON
+#define UKCOV_SUBSYSTEM_USB KCOV_SUBSYSTEM_USB
+#define UKCOV_SUBSYSTEM_SIGNAL (0x40ull << 56)
+#define UKCOV_SUBSYSTEM_APP_FIRST (0x80ull << 56)
+#define UKCOV_SUBSYSTEM_APP_LAST (0xffull << 56)
+/* The n-th application subsystem, n in 0..127. */
+#define UKCOV_SUBSYSTEM_APP(n) ((0x80ull + (uint64_t)(n)) << 56)
+
+/* Deepest nesting of remote sections on one thread (and in one handler). */
+#define UKCOV_REMOTE_MAX_DEPTH 4
+
+/* ukcov's own comparison type bit: a floating-point comparison (cmpf/cmpd). */
+#define UKCOV_CMP_FLOAT (1 << 3)
+
+/*
+ * Open a new kcov object.  Returns a close-on-exec file descriptor (a memfd
+ * that will hold the area), or -1 with errno set (EMFILE, ENFILE, ENOMEM).
+ */
+UKCOV_API int ukcov_open(void);
+
+/*
+ * kcov's ioctl: KCOV_INIT_TRACE, KCOV_ENABLE, KCOV_DISABLE,
+ * KCOV_REMOTE_ENABLE and KCOV_RESET_TRACE, with kcov's arguments.  Returns 0
+ * or -1 with errno set exactly as Linux sets it (EOPNOTSUPP where Linux
+ * answers its internal ENOTSUPP).  An fd that is not a ukcov descriptor
+ * gives ENOTTY, a closed one EBADF.  Not async-signal-safe.
+ */
+UKCOV_API int ukcov_ioctl(int fd, unsigned long request, ...);
+
+/*
+ * mmap(2) of a ukcov descriptor with kcov's checks: EINVAL before
+ * KCOV_INIT_TRACE, for a nonzero offset, or when len does not round up to
+ * the area's size in bytes.  Returns the mapping or MAP_FAILED with errno.
+ */
+UKCOV_API void *ukcov_mmap(void *addr, size_t len, int prot, int flags, int fd,
+			   off_t offset);
+
+/* close(2) of a ukcov descriptor: drops the descriptor's reference. */
+UKCOV_API int ukcov_close(int fd);
+
+/*
+ * Remote sections: code run between ukcov_remote_start(handle) and
+ * ukcov_remote_stop() on any thread is appended to the area of the kcov that
+ * registered handle with KCOV_REMOTE_ENABLE.  A handle of 0 or one nobody
+ * registered costs almost nothing.  Sections nest up to
+ * UKCOV_REMOTE_MAX_DEPTH; deeper pairs are no-ops.  Async-signal-safe.
+ */
+UKCOV_API void ukcov_remote_start(uint64_t handle);
+UKCOV_API void ukcov_remote_start_common(uint64_t handle);
+UKCOV_API void ukcov_remote_stop(void);
+
+/*
+ * The calling thread's common handle: the one it registered with
+ * KCOV_REMOTE_ENABLE or inherited from the thread that created it (or the
+ * process that forked it).  0 inside a signal handler.
+ */
+UKCOV_API uint64_t ukcov_common_handle(void);
+
+/* kcov_remote_handle() for ukcov's handle space: 0 when out of range. */
+UKCOV_API uint64_t ukcov_remote_handle(uint64_t subsystem, uint64_t instance);
+
+/* Runtime version of the library. */
+UKCOV_API int ukcov_version_major(void);
+UKCOV_API int ukcov_version_minor(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UKCOV_H */

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The compiler's coverage callbacks: the hot path.
+ *
+ * Built without -fsanitize-coverage and without any sanitizer or stack
+ * protector (src/Makefile), and every function carries UKCOV_NOCOV as well,
+ * so nothing here calls back into coverage.  The callbacks read the calling
+ * thread's ukcov_gen and nothing else; they never allocate, lock, print,
+ * make system calls or touch errno (tests/lint-callbacks.sh checks this
+ * file, tests/no-self-instrumentation.sh the built library).
+ *
+ * Order inside a callback, against a signal handler that interrupts it and
+ * records too (with its own feed: it saves and restores ukcov_gen):
+ *   1. read the mode; barrier; then the area and capacity (pairs with the
+ *      stores-then-barrier-then-mode in __ukcov_gen_start);
+ *   2. bound the count read from word 0 against the capacity *before* any
+ *      arithmetic on it: user code may have written anything there;
+ *   3. publish count + 1, barrier, then store the entry, so that a
+ *      re-entrant writer never reuses the slot being filled (Linux moved to
+ *      this order in 2022 for the same reason).
+ */
+#include "internal.h"
+
+#define NOCOV_HOT UKCOV_API UKCOV_NOCOV __attribute__((hot))
+#define NOCOV_INLINE UKCOV_NOCOV __attribute__((always_inline)) static inline
+
+/* 8-byte operands: the compiler passes them as unsigned long on LP64. */
+typedef unsigned long ukcov_u64;
+
+/* Every callback, in the form the compilers call it. */
+void __sanitizer_cov_trace_pc(void);
+void __sanitizer_cov_trace_cmp1(uint8_t a, uint8_t b);
+void __sanitizer_cov_trace_cmp2(uint16_t a, uint16_t b);
+void __sanitizer_cov_trace_cmp4(uint32_t a, uint32_t b);
+void __sanitizer_cov_trace_cmp8(ukcov_u64 a, ukcov_u64 b);
+void __sanitizer_cov_trace_const_cmp1(uint8_t a, uint8_t b);
+void __sanitizer_cov_trace_const_cmp2(uint16_t a, uint16_t b);
+void __sanitizer_cov_trace_const_cmp4(uint32_t a, uint32_t b);
+void __sanitizer_cov_trace_const_cmp8(ukcov_u64 a, ukcov_u64 b);
+void __sanitizer_cov_trace_cmpf(float a, float b);
+void __sanitizer_cov_trace_cmpd(double a, double b);
+void __sanitizer_cov_trace_switch(ukcov_u64 val, ukcov_u64 *cases);
+
+/*
+ * The mode is read with a plain load, exactly once per callback, so that the
+ * compilers fold it into the comparison (cmpq $2, %fs:...): an atomic or
+ * volatile load costs a separate instruction on the path every uncollected
+ * callback takes.  The barrier() that follows keeps the area and capacity
+ * loads after it; an aligned word load is single-copy atomic on every
+ * supported target.
+ */
+#define MODE_OF(g) ((g)->mode)
+
+#define RET_IP() ((unsigned long)__builtin_return_address(0))
+
+/*
+ * The thread state lives here, next to its hottest readers: in the static
+ * library (built -fPIE) the compiler then reaches it with local-exec TLS, a
+ * single %fs-relative access; in the shared one initial-exec is one load of
+ * the offset more.  UKCOV_TLS_MODEL is set by src/Makefile.
+ */
+__thread struct ukcov_thread __ukcov_cur
+	__attribute__((tls_model(UKCOV_TLS_MODEL))) hidden;
+
+NOCOV_HOT void __sanitizer_cov_trace_pc(void)
+{
+	/*
+	 * One address computation for the whole function: clang otherwise
+	 * reloads the TLS offset for every field in a shared library.
+	 */
+	struct ukcov_gen *g = &__ukcov_cur.gen;
+	unsigned long *area, count;
+
+	/* Not collecting is the fall-through path. */
+	if (likely(MODE_OF(g) != UKCOV_MODE_TRACE_PC))
+		return;
+	barrier();
+	area = g->area;
+	count = READ_ONCE(area[0]);
+	if (unlikely(count >= g->cap))
+		return;
+	WRITE_ONCE(area[0], count + 1);
+	barrier();
+	area[count + 1] = RET_IP();
+}
+
+/* Append one comparison record; ip is the callback's return address. */
+NOCOV_INLINE void write_cmp(uint64_t type, uint64_t a1, uint64_t a2,
+			    unsigned long ip)
+{
+	struct ukcov_gen *g = &__ukcov_cur.gen;
+	uint64_t *area, count, *rec;
+
+	if (likely(MODE_OF(g) != UKCOV_MODE_TRACE_CMP))
+		return;
+	barrier();
+	area = (uint64_t *)g->area;
+	count = READ_ONCE(area[0]);
+	/* Bounded first: count * 4 below cannot wrap. */
+	if (unlikely(count >= g->cap))
+		return;
+	WRITE_ONCE(area[0], count + 1);
+	barrier();
+	rec = area + 1 + count * UKCOV_WORDS_PER_CMP;
+	rec[0] = type;
+	rec[1] = a1;
+	rec[2] = a2;
+	rec[3] = ip;
+}
+
+#define CMP_SIZE(n) KCOV_CMP_SIZE(n)
+
+NOCOV_HOT void __sanitizer_cov_trace_cmp1(uint8_t a, uint8_t b)
+{
+	write_cmp(CMP_SIZE(0), a, b, RET_IP());
+}
+
+NOCOV_HOT void __sanitizer_cov_trace_cmp2(uint16_t a, uint16_t b)
+{
+	write_cmp(CMP_SIZE(1), a, b, RET_IP());
+}
+
+NOCOV_HOT void __sanitizer_cov_trace_cmp4(uint32_t a, uint32_t b)
+{
+	write_cmp(CMP_SIZE(2), a, b, RET_IP());
+}
+
+NOCOV_HOT void __sanitizer_cov_trace_cmp8(ukcov_u64 a, ukcov_u64 b)
+{
+	write_cmp(CMP_SIZE(3), a, b, RET_IP());
+}
+
+NOCOV_HOT void __sanitizer_cov_trace_const_cmp1(uint8_t a, uint8_t b)
+{
+	write_cmp(CMP_SIZE(0) | KCOV_CMP_CONST, a, b, RET_IP());
+}
+
+NOCOV_HOT void __sanitizer_cov_trace_const_cmp2(uint16_t a, uint16_t b)
+{
+	write_cmp(CMP_SIZE(1) | KCOV_CMP_CONST, a, b, RET_IP());
+}
+
+NOCOV_HOT void __sanitizer_cov_trace_const_cmp4(uint32_t a, uint32_t b)
+{
+	write_cmp(CMP_SIZE(2) | KCOV_CMP_CONST, a, b, RET_IP());
+}
+
+NOCOV_HOT void __sanitizer_cov_trace_const_cmp8(ukcov_u64 a, ukcov_u64 b)
+{
+	write_cmp(CMP_SIZE(3) | KCOV_CMP_CONST, a, b, RET_IP());
+}
+
+/*
+ * gcc's floating-point comparisons, which kcov has no record type for: the
+ * operands' IEEE-754 bit patterns, with the operand size and ukcov's own
+ * UKCOV_CMP_FLOAT bit (bit 3, outside KCOV_CMP_MASK and KCOV_CMP_CONST).
+ */
+NOCOV_HOT void __sanitizer_cov_trace_cmpf(float a, float b)
+{
+	union {
+		float f;
+		uint32_t u;
+	} x = { .f = a }, y = { .f = b };
+
+	write_cmp(CMP_SIZE(2) | UKCOV_CMP_FLOAT, x.u, y.u, RET_IP());
+}
+
+NOCOV_HOT void __sanitizer_cov_trace_cmpd(double a, double b)
+{
+	union {
+		double f;
+		uint64_t u;
+	} x = { .f = a }, y = { .f = b };
+
+	write_cmp(CMP_SIZE(3) | UKCOV_CMP_FLOAT, x.u, y.u, RET_IP());
+}
+
+/*
+ * cases[0] is the number of cases, cases[1] the operand width in bits; one
+ * constant record per case (arg1 the case value, arg2 the operand).  Other
+ * widths record nothing, as in Linux.
+ */
+NOCOV_HOT void __sanitizer_cov_trace_switch(ukcov_u64 val, ukcov_u64 *cases)
+{
+	unsigned long ip = RET_IP();
+	uint64_t i, n, type;
+
+	if (likely(MODE_OF(&__ukcov_cur.gen) != UKCOV_MODE_TRACE_CMP))
+		return;
+	switch (cases[1]) {
+	case 8:
+		type = CMP_SIZE(0);
+		break;
+	case 16:
+		type = CMP_SIZE(1);
+		break;
+	case 32:
+		type = CMP_SIZE(2);
+		break;
+	case 64:
+		type = CMP_SIZE(3);
+		break;
+	default:
+		return;
+	}
+	n = cases[0];
+	for (i = 0; i < n; i++)
+		write_cmp(type | KCOV_CMP_CONST, cases[i + 2], val, ip);
+}

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal declarations shared by the runtime's files.  Nothing here is ABI.
+ *
+ * Where kernel/kcov.c keeps a concept, ukcov keeps it too:
+ *   callbacks.c  __sanitizer_cov_* (the hot path; built with its own rules)
+ *   kcov.c       the kcov object: states, references, ioctl, mmap, close
+ *   task.c       per-thread state: init, exit, fork, thread creation
+ *   remote.c     handle registry, section buffers, remote start/stop
+ *   signal.c     signal handlers as soft interrupts (interrupt areas)
+ */
+#ifndef UKCOV_INTERNAL_H
+#define UKCOV_INTERNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ukcov.h"
+
+#define hidden __attribute__((visibility("hidden")))
+
+/* Never instrumented, whatever flags the file is built with. */
+#if defined(__clang__)
+#define UKCOV_NOCOV __attribute__((no_sanitize("coverage")))
+#else
+#define UKCOV_NOCOV __attribute__((no_sanitize_coverage))
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#else
+#define cpu_relax() barrier()
+#endif
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/*
+ * Same-thread ordering (against a signal handler on this thread) needs only
+ * the compiler barrier; cross-thread ordering uses acquire/release below.
+ */
+#define barrier() __asm__ __volatile__("" ::: "memory")
+#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define smp_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define smp_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+/* Internal modes, Linux's values: the thread's mode word and kcov->mode. */
+enum {
+	UKCOV_MODE_DISABLED = 0,
+	UKCOV_MODE_INIT = 1,
+	UKCOV_MODE_TRACE_PC = 2,
+	UKCOV_MODE_TRACE_CMP = 3,
+};
+
+#define UKCOV_WORDS_PER_CMP 4
+
+/*
+ * What the callbacks of one thread feed: the area, how many entries fit and
+ * the mode.  The callbacks read mode first and, only if it is theirs, the
+ * rest (the barrier in check_mode pairs with the one in gen_start).  A signal
+ * handler saves and restores this whole struct, so it may hit at any
+ * instruction of any code that changes it.
+ */
+struct ukcov_gen {
+	unsigned long mode;	/* UKCOV_MODE_*: published last, cleared first */
+	unsigned long *area;	/* word 0 is the count */
+	unsigned long cap;	/* entries that fit: PCs, or records in CMP mode */
+	struct ukcov *kcov;	/* the kcov fed: local one, or a section's owner */
+	unsigned int sequence;	/* kcov->sequence when this feed started */
+};
+
+/* One open remote section (or a no-op placeholder keeping starts and stops
+ * paired).  Lives in a context's frame stack. */
+struct ukcov_frame {
+	struct ukcov_gen saved;	/* what was being fed below this section */
+	struct ukcov *kcov;	/* owner (a reference is held), NULL if no-op */
+	unsigned long *buf;	/* the section's own buffer; word 0 its count */
+	unsigned long words;	/* buf's size in words */
+	unsigned int sequence;	/* owner's sequence at start */
+	int irq_slot;		/* interrupt-area slot, or -1 for a task buffer */
+};
+
+/*
+ * A context: the thread's task context, or one signal handler invocation
+ * (the soft-interrupt analogue).  Sections nest within a context.
+ */
+struct ukcov_ctx {
+	unsigned int depth;	/* frames in use */
+	unsigned int skipped;	/* starts past UKCOV_REMOTE_MAX_DEPTH, unmatched */
+	struct ukcov_frame frames[UKCOV_REMOTE_MAX_DEPTH];
+};
+
+/*
+ * Per-thread state (the task_struct fields of kcov).  initial-exec TLS: the
+ * callbacks reach it without a call, and it is never allocated lazily.
+ */
+struct ukcov_thread {
+	struct ukcov_gen gen;		/* hot: read by every callback */
+	struct ukcov_ctx *ctx;		/* current context (task or handler) */
+	struct ukcov *local;		/* kcov bound by KCOV_ENABLE */
+	struct ukcov *remote;		/* kcov bound by KCOV_REMOTE_ENABLE */
+	uint64_t common_handle;		/* inherited at thread creation, fork */
+	unsigned int sig_depth;		/* signal handlers running, nested */
+	bool exit_hook;			/* thread-exit destructor armed */
+	struct ukcov_ctx task_ctx;	/* the task context's sections */
+};
+
+#ifndef UKCOV_TLS_MODEL
+#define UKCOV_TLS_MODEL "initial-exec"
+#endif
+extern __thread struct ukcov_thread __ukcov_cur
+	__attribute__((tls_model(UKCOV_TLS_MODEL))) hidden;
+
+/*
+ * The kcov object.
+ *
+ * States (kcov.c's): OPEN (mode DISABLED, no area) -> INIT_TRACE -> READY
+ * (mode INIT) -> ENABLE -> LOCAL (mode TRACE_*, t = the enabler) or
+ * REMOTE_ENABLE -> REMOTE (remote = true, t = the owner); DISABLE, the
+ * bound thread's exit or a failed REMOTE_ENABLE go back to READY through
+ * kcov_reset(), which bumps sequence.  Freed when refcount reaches zero.
+ *
+ * References: the descriptor (1, dropped at close), the bound thread (1),
+ * each remote section in flight (1).
+ *
+ * lock protects mode, t, remote, remote_size, sequence and the append into
+ * area (kcov_move_area); it is a spinlock taken with every signal blocked
+ * (the user-space spin_lock_irqsave), since a section stop in a signal
+ * handler takes it.  area and size never change after INIT_TRACE.
+ * Objects are type-stable: their memory is recycled, never unmapped, so a
+ * lock-free reader of the handle registry may try to take a reference on an
+ * object that is being freed and fail cleanly.
+ */
+struct ukcov {
+	unsigned int refcount;		/* atomic */
+	int lock;
+	unsigned int mode;
+	unsigned int sequence;
+	unsigned long size;		/* words, after INIT_TRACE */
+	unsigned long *area;		/* runtime's mapping, guard pages around */
+	size_t map_len;			/* bytes of the memfd (page multiple) */
+	struct ukcov_thread *t;		/* bound thread, or NULL */
+	bool remote;
+	unsigned int remote_size;	/* words per task-context section */
+	uint64_t common_handle;		/* registered common handle, or 0 */
+	/* Descriptor identity; protected by the global object lock. */
+	int fd;				/* descriptor number it was opened as */
+	bool file_ref;			/* the descriptor's reference is held */
+	dev_t dev;
+	ino_t ino;
+	struct ukcov *next;		/* live list or free list */
+	/* Registered handles, for unregistering; under lock and reg_lock. */
+	unsigned int nhandles;
+	uint64_t handles[KCOV_REMOTE_MAX_HANDLES + 1];
+};
+
+/* Lock with every signal of the calling thread blocked. */
+hidden void __ukcov_lock(int *lock, sigset_t *saved);
+hidden void __ukcov_unlock(int *lock, const sigset_t *saved);
+
+/* kcov.c */
+hidden bool __ukcov_tryget(struct ukcov *k);
+hidden void __ukcov_put(struct ukcov *k);
+hidden void __ukcov_thread_unbind(struct ukcov_thread *th);
+hidden void __ukcov_reset_locked(struct ukcov *k);
+hidden void __ukcov_atfork_prepare(void);
+hidden void __ukcov_atfork_parent(void);
+hidden void __ukcov_atfork_child(void);
+
+/* task.c */
+hidden void __ukcov_gen_start(struct ukcov_gen *live, const struct ukcov_gen *g);
+hidden void __ukcov_gen_stop(struct ukcov_gen *live);
+hidden struct ukcov_gen *__ukcov_base_gen(struct ukcov_thread *th);
+hidden void __ukcov_arm_exit_hook(struct ukcov_thread *th);
+hidden void __ukcov_init(void);
+
+/* remote.c */
+hidden int __ukcov_remote_enable(struct ukcov *k, unsigned long arg);
+hidden void __ukcov_remote_unregister_locked(struct ukcov *k);
+hidden void __ukcov_ctx_unwind(struct ukcov_thread *th, struct ukcov_ctx *c,
+			       unsigned int depth);
+hidden bool __ukcov_handle_valid(uint64_t h, bool common_ok, bool global_ok,
+				 bool zero_ok);
+
+#endif /* UKCOV_INTERNAL_H */

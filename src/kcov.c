@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kcov object: descriptors, states, references, ioctl dispatch, mmap
+ * checks and close.  Linux's kernel/kcov.c is the model for every check and
+ * its order; see the state comment on struct ukcov in internal.h.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/*
+ * Global object lock: protects the live list, the free list's pops, the
+ * descriptor identity fields of every object and the fd bitmap's writers.
+ */
+static int objs_lock;
+static struct ukcov *live_objs;
+static struct ukcov *free_objs;	/* pushed lock-free, popped under objs_lock */
+
+/* Descriptors opened by ukcov_open and not yet closed (close's fast test). */
+#define FD_BITS 65536
+static unsigned long fd_bitmap[FD_BITS / (8 * sizeof(long))];
+
+static size_t page_size;
+
+void __ukcov_lock(int *lock, sigset_t *saved)
+{
+	sigset_t all;
+	unsigned int spins = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, saved);
+	/* Pairs with the release in __ukcov_unlock. */
+	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {
+		while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
+			/* The holder may be preempted: don't burn its CPU. */
+			if (++spins > 64)
+				sched_yield();
+		}
+	}
+}
+
+void __ukcov_unlock(int *lock, const sigset_t *saved)
+{
+	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+static void fd_mark(int fd, bool on)
+{
+	unsigned long bit;
+
+	if (fd < 0 || fd >= FD_BITS)
+		return;
+	bit = 1ul << (fd % (8 * sizeof(long)));
+	if (on)
+		__atomic_fetch_or(&fd_bitmap[fd / (8 * sizeof(long))], bit,
+				  __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&fd_bitmap[fd / (8 * sizeof(long))], ~bit,
+				   __ATOMIC_RELAXED);
+}
+
+static bool fd_marked(int fd)
+{
+	if (fd < 0 || fd >= FD_BITS)
+		return fd >= FD_BITS; /* untracked: take the slow path */
+	return __atomic_load_n(&fd_bitmap[fd / (8 * sizeof(long))],
+			       __ATOMIC_RELAXED) &
+	       (1ul << (fd % (8 * sizeof(long))));
+}
+
+bool __ukcov_tryget(struct ukcov *k)
+{
+	unsigned int r = __atomic_load_n(&k->refcount, __ATOMIC_RELAXED);
+
+	do {
+		if (r == 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(&k->refcount, &r, r + 1, true,
+					      __ATOMIC_ACQUIRE,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+static void obj_free(struct ukcov *k)
+{
+	struct ukcov **pp;
+	sigset_t ss;
+
+	__ukcov_lock(&objs_lock, &ss);
+	for (pp = &live_objs; *pp; pp = &(*pp)->next) {
+		if (*pp == k) {
+			*pp = k->next;
+			break;
+		}
+	}
+	__ukcov_unlock(&objs_lock, &ss);
+	/* No handle can remain: only the bound owner registers them. */
+	if (k->area)
+		munmap((char *)k->area - page_size, k->map_len + 2 * page_size);
+	k->area = NULL;
+	k->mode = UKCOV_MODE_DISABLED;
+	/* Type-stable memory: back onto the free list, never unmapped. */
+	k->next = __atomic_load_n(&free_objs, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&free_objs, &k->next, k, true,
+					    __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+/* Drop a reference; the last one frees (possibly in a signal handler). */
+void __ukcov_put(struct ukcov *k)
+{
+	/* Release our writes; the freer acquires everyone's. */
+	if (__atomic_sub_fetch(&k->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+		obj_free(k);
+}
+
+static struct ukcov *obj_alloc(void)
+{
+	struct ukcov *k;
+
+	k = __atomic_load_n(&free_objs, __ATOMIC_ACQUIRE);
+	/* Pops are serialised by objs_lock, so no ABA on the next pointer. */
+	while (k && !__atomic_compare_exchange_n(&free_objs, &k, k->next, true,
+						 __ATOMIC_ACQUIRE,
+						 __ATOMIC_ACQUIRE))
+		;
+	if (!k) {
+		/* Never freed: see "type-stable" on struct ukcov. */
+		k = mmap(NULL, sizeof(*k), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (k == MAP_FAILED)
+			return NULL;
+	}
+	return k;
+}
+
+/* Drop the descriptor reference of any object opened as fd (now stale). */
+static struct ukcov *drop_fd_locked(int fd)
+{
+	struct ukcov *k;
+
+	for (k = live_objs; k; k = k->next) {
+		if (k->file_ref && k->fd == fd) {
+			k->file_ref = false;
+			return k;
+		}
+	}
+	return NULL;
+}
+
+int ukcov_open(void)
+{
+	struct ukcov *k, *stale;
+	struct stat st;
+	sigset_t ss;
+	int fd;
+
+	__ukcov_init();
+	fd = memfd_create("ukcov", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st))
+		goto out_close;
+	__ukcov_lock(&objs_lock, &ss);
+	k = obj_alloc();
+	if (!k) {
+		__ukcov_unlock(&objs_lock, &ss);
+		errno = ENOMEM;
+		goto out_close;
+	}
+	memset(k, 0, sizeof(*k));
+	k->refcount = 1;
+	k->sequence = 1;
+	k->fd = fd;
+	k->file_ref = true;
+	k->dev = st.st_dev;
+	k->ino = st.st_ino;
+	/* The number was free, so whatever held it was closed behind our back. */
+	stale = drop_fd_locked(fd);
+	k->next = live_objs;
+	live_objs = k;
+	fd_mark(fd, true);
+	__ukcov_unlock(&objs_lock, &ss);
+	if (stale && stale != k)
+		__ukcov_put(stale);
+	return fd;
+
+out_close:
+	{
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return -1;
+}
+
+/*
+ * Find the object behind fd and take a reference.  The descriptor is
+ * identified by its inode, so dup()ed descriptors and those a forked child
+ * inherited work too.  Returns NULL with errno EBADF or ENOTTY.
+ */
+static struct ukcov *obj_get(int fd)
+{
+	struct ukcov *k;
+	struct stat st;
+	sigset_t ss;
+
+	if (fstat(fd, &st))
+		return NULL;
+	__ukcov_lock(&objs_lock, &ss);
+	for (k = live_objs; k; k = k->next) {
+		if (k->ino == st.st_ino && k->dev == st.st_dev &&
+		    __ukcov_tryget(k))
+			break;
+	}
+	__ukcov_unlock(&objs_lock, &ss);
+	if (!k)
+		errno = ENOTTY;
+	return k;
+}
+
+/* Back to READY: Linux's kcov_reset.  Called with k->lock held. */
+void __ukcov_reset_locked(struct ukcov *k)
+{
+	k->t = NULL;
+	k->mode = UKCOV_MODE_INIT;
+	k->remote = false;
+	k->remote_size = 0;
+	k->sequence++;
+}
+
+static unsigned long cap_for(unsigned long mode, unsigned long words)
+{
+	if (words < 1)
+		return 0;
+	if (mode == UKCOV_MODE_TRACE_CMP)
+		return (words - 1) / UKCOV_WORDS_PER_CMP;
+	return words - 1;
+}
+
+static int init_trace(struct ukcov *k, int fd, unsigned long size)
+{
+	size_t len;
+	char *base;
+	sigset_t ss;
+	int busy;
+
+	/* Checked before the state, as Linux does. */
+	if (size < 2 || size > INT_MAX / sizeof(unsigned long))
+		return -EINVAL;
+	__ukcov_lock(&k->lock, &ss);
+	busy = k->mode != UKCOV_MODE_DISABLED || k->area;
+	if (!busy)
+		k->area = (unsigned long *)1; /* claimed: a racing INIT is EBUSY */
+	__ukcov_unlock(&k->lock, &ss);
+	if (busy)
+		return -EBUSY;
+
+	len = (size * sizeof(unsigned long) + page_size - 1) & ~(page_size - 1);
+	/* Guard pages on both sides of the runtime's own view of the area. */
+	base = mmap(NULL, len + 2 * page_size, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		goto out_unclaim;
+	if (ftruncate(fd, (off_t)len))
+		goto out_unmap;
+	if (mmap(base + page_size, len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+		goto out_unmap;
+
+	__ukcov_lock(&k->lock, &ss);
+	k->area = (unsigned long *)(base + page_size);
+	k->size = size;
+	k->map_len = len;
+	k->mode = UKCOV_MODE_INIT;
+	__ukcov_unlock(&k->lock, &ss);
+	return 0;
+
+out_unmap:
+	munmap(base, len + 2 * page_size);
+out_unclaim:
+	__ukcov_lock(&k->lock, &ss);
+	k->area = NULL;
+	__ukcov_unlock(&k->lock, &ss);
+	return -ENOMEM;
+}
+
+/* kcov_get_mode: the trace-mode argument of ENABLE and REMOTE_ENABLE. */
+int __ukcov_arg_to_mode(unsigned long arg);
+int __ukcov_arg_to_mode(unsigned long arg)
+{
+	if (arg == KCOV_TRACE_PC)
+		return UKCOV_MODE_TRACE_PC;
+	if (arg == KCOV_TRACE_CMP)
+		return UKCOV_MODE_TRACE_CMP;
+	return -EINVAL;
+}
+
+/* Make every page resident so the callbacks never take a first-touch fault. */
+static void fault_in(const struct ukcov *k)
+{
+	size_t i, words_per_page = page_size / sizeof(unsigned long);
+
+	for (i = 0; i < k->size; i += words_per_page)
+		(void)READ_ONCE(k->area[i]);
+}
+
+static int enable(struct ukcov *k, struct ukcov_thread *th, unsigned long arg)
+{
+	struct ukcov_gen g;
+	sigset_t ss;
+	int mode, ret = 0;
+
+	__ukcov_lock(&k->lock, &ss);
+	if (k->mode != UKCOV_MODE_INIT || !k->area) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (k->t || th->local) {
+		ret = -EBUSY;
+		goto out;
+	}
+	mode = __ukcov_arg_to_mode(arg);
+	if (mode < 0) {
+		ret = mode;
+		goto out;
+	}
+	fault_in(k);
+	k->mode = (unsigned int)mode;
+	k->t = th;
+	__atomic_add_fetch(&k->refcount, 1, __ATOMIC_RELAXED);
+	th->local = k;
+	g.mode = (unsigned long)mode;
+	g.area = k->area;
+	g.cap = cap_for(g.mode, k->size);
+	g.kcov = k;
+	g.sequence = k->sequence;
+	__ukcov_gen_start(__ukcov_base_gen(th), &g);
+out:
+	__ukcov_unlock(&k->lock, &ss);
+	if (!ret)
+		__ukcov_arm_exit_hook(th);
+	return ret;
+}
+
+/*
+ * Unbind th from k (Linux's kcov_disable minus the put).  Called with
+ * k->lock held, th being k's bound thread.
+ */
+static void unbind_locked(struct ukcov *k, struct ukcov_thread *th)
+{
+	if (th->local == k) {
+		struct ukcov_gen *g = __ukcov_base_gen(th);
+
+		if (g->kcov == k)
+			__ukcov_gen_stop(g);
+		th->local = NULL;
+	} else {
+		/* v7.2: only a remote disable clears the common handle. */
+		th->remote = NULL;
+		th->common_handle = 0;
+		__ukcov_remote_unregister_locked(k);
+	}
+	__ukcov_reset_locked(k);
+}
+
+static int disable(struct ukcov *k, struct ukcov_thread *th, unsigned long arg)
+{
+	sigset_t ss;
+
+	if (arg != 0)
+		return -EINVAL;
+	if (th->local != k && th->remote != k)
+		return -EINVAL;
+	__ukcov_lock(&k->lock, &ss);
+	if (k->t != th) {
+		__ukcov_unlock(&k->lock, &ss);
+		return -EINVAL;
+	}
+	unbind_locked(k, th);
+	__ukcov_unlock(&k->lock, &ss);
+	__ukcov_put(k); /* the bound thread's reference */
+	return 0;
+}
+
+static int reset_trace(struct ukcov *k, struct ukcov_thread *th,
+		       unsigned long arg)
+{
+	sigset_t ss;
+	int ret = 0;
+
+	if (arg != 0)
+		return -EINVAL;
+	if (th->local != k && th->remote != k)
+		return -EINVAL;
+	__ukcov_lock(&k->lock, &ss);
+	if (k->t != th || k->mode < UKCOV_MODE_TRACE_PC)
+		ret = -EINVAL;
+	else
+		/* Under the lock: remote appends read-modify-write the count. */
+		__atomic_store_n(&k->area[0], 0, __ATOMIC_RELEASE);
+	__ukcov_unlock(&k->lock, &ss);
+	return ret;
+}
+
+int ukcov_ioctl(int fd, unsigned long request, ...)
+{
+	struct ukcov_thread *th = &__ukcov_cur;
+	struct ukcov *k;
+	unsigned long arg;
+	va_list ap;
+	int ret;
+
+	va_start(ap, request);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+
+	k = obj_get(fd);
+	if (!k)
+		return -1;
+	if (th->sig_depth) {
+		/* Handlers are soft interrupts: they cannot make requests. */
+		ret = -EINVAL;
+		goto out;
+	}
+	switch (request) {
+	case KCOV_INIT_TRACE:
+		ret = init_trace(k, fd, arg);
+		break;
+	case KCOV_ENABLE:
+		ret = enable(k, th, arg);
+		break;
+	case KCOV_DISABLE:
+		ret = disable(k, th, arg);
+		break;
+	case KCOV_REMOTE_ENABLE:
+		ret = __ukcov_remote_enable(k, arg);
+		break;
+	case KCOV_RESET_TRACE:
+		ret = reset_trace(k, th, arg);
+		break;
+	default:
+		ret = -ENOTTY;
+		break;
+	}
+out:
+	__ukcov_put(k);
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return ret;
+}
+
+void *ukcov_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		 off_t offset)
+{
+	struct ukcov *k;
+	size_t want = 0;
+	sigset_t ss;
+	int err = 0;
+
+	k = obj_get(fd);
+	if (k) {
+		__ukcov_lock(&k->lock, &ss);
+		if (!k->area || k->area == (unsigned long *)1)
+			err = EINVAL;
+		else
+			want = k->size * sizeof(unsigned long);
+		__ukcov_unlock(&k->lock, &ss);
+		__ukcov_put(k);
+		if (!err && offset != 0)
+			err = EINVAL;
+		/* The kernel rounds the length up to pages before kcov looks. */
+		if (!err && ((len + page_size - 1) & ~(page_size - 1)) != want)
+			err = EINVAL;
+		if (err) {
+			errno = err;
+			return MAP_FAILED;
+		}
+	}
+	/* Not a ukcov descriptor: an ordinary mmap. */
+	return mmap(addr, len, prot, flags, fd, offset);
+}
+
+static int (*real_close)(int);
+
+static int sys_close(int fd)
+{
+	if (real_close)
+		return real_close(fd);
+	return (int)syscall(SYS_close, fd);
+}
+
+int ukcov_close(int fd)
+{
+	struct ukcov *k = NULL;
+	sigset_t ss;
+	int ret;
+
+	if (fd_marked(fd)) {
+		__ukcov_lock(&objs_lock, &ss);
+		k = drop_fd_locked(fd);
+		fd_mark(fd, false);
+		__ukcov_unlock(&objs_lock, &ss);
+	}
+	ret = sys_close(fd);
+	if (k) {
+		int e = errno;
+
+		__ukcov_put(k);
+		errno = e;
+	}
+	return ret;
+}
+
+/*
+ * close(2) itself, so that a kcov client that closes its descriptor drops
+ * the descriptor's reference as under Linux.  Anything else is passed on.
+ */
+UKCOV_API int close(int fd);
+int close(int fd)
+{
+	return ukcov_close(fd);
+}
+
+void __ukcov_kcov_init(void);
+void __ukcov_kcov_init(void)
+{
+	page_size = (size_t)sysconf(_SC_PAGESIZE);
+	real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+}
+
+/* A thread exits: Linux's kcov_task_exit for both of its bindings. */
+void __ukcov_thread_unbind(struct ukcov_thread *th)
+{
+	struct ukcov *bound[2] = { th->local, th->remote };
+	sigset_t ss;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct ukcov *k = bound[i];
+
+		if (!k)
+			continue;
+		__ukcov_lock(&k->lock, &ss);
+		if (k->t == th) {
+			unbind_locked(k, th);
+			__ukcov_unlock(&k->lock, &ss);
+			__ukcov_put(k);
+		} else {
+			__ukcov_unlock(&k->lock, &ss);
+		}
+	}
+}
+
+/*
+ * fork: the child gets a copy of every object.  Hold the object list still
+ * across the fork, and in the child forget the threads that did not follow
+ * (their bindings stay in the copies, as an object enabled by another task
+ * stays enabled under Linux) and the calling thread's own bindings.
+ */
+static sigset_t fork_ss;
+
+void __ukcov_atfork_prepare(void)
+{
+	__ukcov_lock(&objs_lock, &fork_ss);
+}
+
+void __ukcov_atfork_parent(void)
+{
+	__ukcov_unlock(&objs_lock, &fork_ss);
+}
+
+void __ukcov_atfork_child(void)
+{
+	struct ukcov_thread *th = &__ukcov_cur;
+	struct ukcov *k;
+
+	for (k = live_objs; k; k = k->next)
+		k->lock = 0; /* a holder on another thread did not follow */
+	__ukcov_gen_stop(&th->gen);
+	th->local = NULL;
+	th->remote = NULL;
+	/* Sections open in the parent stay the parent's; their stops here are
+	 * no-ops.  The common handle is inherited. */
+	th->task_ctx.depth = 0;
+	th->task_ctx.skipped = 0;
+	th->ctx = &th->task_ctx;
+	__ukcov_unlock(&objs_lock, &fork_ss);
+}

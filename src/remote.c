@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Remote coverage: KCOV_REMOTE_ENABLE, the handle registry, section buffers
+ * and ukcov_remote_start/stop (Linux's kcov_remote_* and kcov_move_area).
+ *
+ * The registry is an open-addressing table read without locks: a section
+ * start looks its handle up with acquire loads and takes a reference with
+ * __ukcov_tryget, then checks that the slot still maps the handle to that
+ * object (objects are type-stable, so a stale pointer is safe to try).
+ * Writers (REMOTE_ENABLE, DISABLE, exit) hold reg_lock, nested inside
+ * kcov->lock as Linux nests kcov_remote_lock.  A start for handle 0 or an
+ * unregistered handle therefore costs no system call and no lock.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int __ukcov_arg_to_mode(unsigned long arg);
+
+#define REG_SLOTS (1u << 14)	/* process-wide handle capacity */
+#define REG_TOMB (~0ull)	/* a deleted slot: never a valid handle */
+
+struct reg_slot {
+	uint64_t handle;	/* 0 empty, REG_TOMB deleted; release-published */
+	struct ukcov *kcov;	/* written before handle */
+};
+
+static struct reg_slot reg[REG_SLOTS];
+static int reg_lock;		/* protects writers of reg[] */
+
+/*
+ * Section buffers of task-context sections, by size (Linux's task pool):
+ * reused, never freed.  While pooled, a buffer's first words hold the link
+ * and its size.
+ */
+struct pooled {
+	struct pooled *next;
+	unsigned long words;
+};
+static int pool_lock;		/* protects pool */
+static struct pooled *pool;
+
+static inline void spin_lock(int *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			cpu_relax();
+}
+
+static inline void spin_unlock(int *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * Linux's kcov_check_handle: reserved bytes zero; COMMON with an instance
+ * only if common_ok, the value 0 only if zero_ok; a global subsystem (USB,
+ * signals, applications') only if global_ok.
+ */
+bool __ukcov_handle_valid(uint64_t h, bool common_ok, bool global_ok,
+			  bool zero_ok)
+{
+	uint64_t subsys = h & KCOV_SUBSYSTEM_MASK;
+
+	if (h & ~(KCOV_SUBSYSTEM_MASK | KCOV_INSTANCE_MASK))
+		return false;
+	if (subsys == KCOV_SUBSYSTEM_COMMON)
+		return h ? common_ok : zero_ok;
+	if (subsys == KCOV_SUBSYSTEM_USB || subsys == UKCOV_SUBSYSTEM_SIGNAL ||
+	    subsys >= UKCOV_SUBSYSTEM_APP_FIRST)
+		return global_ok;
+	return false;
+}
+
+static inline unsigned int reg_hash(uint64_t h)
+{
+	return (unsigned int)((h * 0x9e3779b97f4a7c15ull) >> 50) &
+	       (REG_SLOTS - 1);
+}
+
+/* The owner of h with a reference taken, or NULL.  Lock-free. */
+static struct ukcov *reg_lookup_get(uint64_t h)
+{
+	unsigned int i = reg_hash(h), n;
+
+	for (n = 0; n < REG_SLOTS; n++, i = (i + 1) & (REG_SLOTS - 1)) {
+		/* Pairs with the release store of handle in reg_insert. */
+		uint64_t v = smp_load_acquire(&reg[i].handle);
+		struct ukcov *k;
+
+		if (v == 0)
+			return NULL;
+		if (v != h)
+			continue;
+		k = __atomic_load_n(&reg[i].kcov, __ATOMIC_ACQUIRE);
+		if (!k || !__ukcov_tryget(k))
+			return NULL;
+		/* Still the owner?  Otherwise it was unregistered meanwhile. */
+		if (smp_load_acquire(&reg[i].handle) == h &&
+		    __atomic_load_n(&reg[i].kcov, __ATOMIC_ACQUIRE) == k)
+			return k;
+		__ukcov_put(k);
+		return NULL;
+	}
+	return NULL;
+}
+
+/* Called with reg_lock held.  0, -EEXIST or -ENOMEM (table full). */
+static int reg_insert(uint64_t h, struct ukcov *k)
+{
+	unsigned int i = reg_hash(h), n;
+	int free_slot = -1;
+
+	for (n = 0; n < REG_SLOTS; n++, i = (i + 1) & (REG_SLOTS - 1)) {
+		uint64_t v = reg[i].handle;
+
+		if (v == h)
+			return -EEXIST;
+		if (v == REG_TOMB && free_slot < 0)
+			free_slot = (int)i;
+		if (v == 0) {
+			if (free_slot < 0)
+				free_slot = (int)i;
+			break;
+		}
+	}
+	if (free_slot < 0)
+		return -ENOMEM;
+	__atomic_store_n(&reg[free_slot].kcov, k, __ATOMIC_RELAXED);
+	/* Pairs with the acquire loads in reg_lookup_get. */
+	smp_store_release(&reg[free_slot].handle, h);
+	return 0;
+}
+
+/* Called with reg_lock held. */
+static void reg_remove(uint64_t h, struct ukcov *k)
+{
+	unsigned int i = reg_hash(h), n;
+
+	for (n = 0; n < REG_SLOTS; n++, i = (i + 1) & (REG_SLOTS - 1)) {
+		uint64_t v = reg[i].handle;
+
+		if (v == 0)
+			return;
+		if (v == h && reg[i].kcov == k) {
+			smp_store_release(&reg[i].handle, REG_TOMB);
+			return;
+		}
+	}
+}
+
+/*
+ * Unregister every handle of k (Linux's kcov_remote_reset minus the reset).
+ * Called with k->lock held, signals blocked.
+ */
+void __ukcov_remote_unregister_locked(struct ukcov *k)
+{
+	unsigned int i;
+
+	spin_lock(&reg_lock);
+	for (i = 0; i < k->nhandles; i++)
+		reg_remove(k->handles[i], k);
+	k->nhandles = 0;
+	k->common_handle = 0;
+	spin_unlock(&reg_lock);
+}
+
+/* Copy from a user pointer that may be bad: -EFAULT instead of a crash. */
+static int copy_from_user(void *dst, const void *src, size_t len)
+{
+	struct iovec local = { dst, len }, remote = { (void *)src, len };
+	ssize_t n;
+
+	n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
+		/* No process_vm_readv here: a pipe refuses bad pointers too. */
+		int p[2], ret = 0;
+
+		if (pipe(p))
+			return -ENOMEM;
+		while (len && !ret) {
+			size_t chunk = len < 4096 ? len : 4096;
+
+			if (write(p[1], src, chunk) != (ssize_t)chunk ||
+			    read(p[0], dst, chunk) != (ssize_t)chunk)
+				ret = -EFAULT;
+			src = (const char *)src + chunk;
+			dst = (char *)dst + chunk;
+			len -= chunk;
+		}
+		close(p[0]);
+		close(p[1]);
+		return ret;
+	}
+	return -EFAULT;
+}
+
+int __ukcov_remote_enable(struct ukcov *k, unsigned long arg)
+{
+	struct ukcov_thread *th = &__ukcov_cur;
+	const char *uarg = (const char *)arg;
+	struct {
+		struct kcov_remote_arg a;
+		uint64_t h[KCOV_REMOTE_MAX_HANDLES];
+	} copy;
+	uint32_t num;
+	sigset_t ss;
+	unsigned int i;
+	int mode, ret;
+
+	/* The unlocked part, in Linux's order. */
+	if (copy_from_user(&num, uarg + offsetof(struct kcov_remote_arg,
+						 num_handles), sizeof(num)))
+		return -EFAULT;
+	if (num > KCOV_REMOTE_MAX_HANDLES)
+		return -EINVAL;
+	if (copy_from_user(&copy, uarg,
+			   sizeof(copy.a) + num * sizeof(uint64_t)))
+		return -EFAULT;
+	if (copy.a.num_handles != num)
+		return -EINVAL;
+
+	__ukcov_lock(&k->lock, &ss);
+	if (k->mode != UKCOV_MODE_INIT || !k->area) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (k->t || th->remote) {
+		ret = -EBUSY;
+		goto out;
+	}
+	mode = __ukcov_arg_to_mode(copy.a.trace_mode);
+	if (mode < 0) {
+		ret = mode;
+		goto out;
+	}
+	/* area_size > LONG_MAX / sizeof(long) cannot happen with 64-bit longs. */
+	k->mode = (unsigned int)mode;
+	k->t = th;
+	k->remote = true;
+	k->remote_size = copy.a.area_size;
+	th->remote = k;
+
+	ret = 0;
+	spin_lock(&reg_lock);
+	for (i = 0; i < num && !ret; i++) {
+		uint64_t h = copy.h[i];
+
+		if (!__ukcov_handle_valid(h, false, true, false))
+			ret = -EINVAL;
+		else
+			ret = reg_insert(h, k);
+		if (!ret)
+			k->handles[k->nhandles++] = h;
+	}
+	if (!ret && copy.a.common_handle) {
+		uint64_t h = copy.a.common_handle;
+
+		if (!__ukcov_handle_valid(h, true, false, false))
+			ret = -EINVAL;
+		else
+			ret = reg_insert(h, k);
+		if (!ret) {
+			k->handles[k->nhandles++] = h;
+			k->common_handle = h;
+			th->common_handle = h;
+		}
+	}
+	spin_unlock(&reg_lock);
+	if (ret) {
+		/* All or nothing: back to READY, every handle released. */
+		__ukcov_remote_unregister_locked(k);
+		th->remote = NULL;
+		th->common_handle = 0;
+		__ukcov_reset_locked(k);
+		goto out;
+	}
+	__atomic_add_fetch(&k->refcount, 1, __ATOMIC_RELAXED);
+out:
+	__ukcov_unlock(&k->lock, &ss);
+	if (!ret)
+		__ukcov_arm_exit_hook(th);
+	return ret;
+}
+
+static unsigned long *buf_get(unsigned long words)
+{
+	struct pooled **pp, *p;
+	unsigned long *buf = NULL;
+	size_t bytes;
+
+	spin_lock(&pool_lock);
+	for (pp = &pool; (p = *pp); pp = &p->next) {
+		if (p->words == words) {
+			*pp = p->next;
+			buf = (unsigned long *)p;
+			break;
+		}
+	}
+	spin_unlock(&pool_lock);
+	if (buf)
+		return buf;
+	/* Room for the pool link even when the owner asked for less. */
+	bytes = (words < 2 ? 2 : words) * sizeof(unsigned long);
+	buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return buf == MAP_FAILED ? NULL : buf;
+}
+
+static void buf_put(unsigned long *buf, unsigned long words)
+{
+	struct pooled *p = (struct pooled *)buf;
+
+	p->words = words;
+	spin_lock(&pool_lock);
+	p->next = pool;
+	pool = p;
+	spin_unlock(&pool_lock);
+}
+
+static unsigned long cap_of(unsigned long mode, unsigned long words)
+{
+	if (words < 2)
+		return 0;
+	if (mode == UKCOV_MODE_TRACE_CMP)
+		return (words - 1) / UKCOV_WORDS_PER_CMP;
+	return words - 1;
+}
+
+/*
+ * Append a finished section to k's area (Linux's kcov_move_area), truncated
+ * to the free space.  Called with k->lock held.  The count read from word 0
+ * is the user's: bounded before use, and a count past capacity drops the
+ * section.  The new count is published with release after the entries, so
+ * a reader that loads it with acquire sees them.
+ */
+static void move_area(struct ukcov *k, const unsigned long *src)
+{
+	unsigned long ew = k->mode == UKCOV_MODE_TRACE_CMP ? UKCOV_WORDS_PER_CMP
+							   : 1;
+	unsigned long *dst = k->area;
+	unsigned long cap = (k->size - 1) / ew;
+	unsigned long len = READ_ONCE(dst[0]);
+	unsigned long n = src[0];
+
+	if (len > cap)
+		return;
+	if (n > cap - len)
+		n = cap - len;
+	memcpy(dst + 1 + len * ew, src + 1, n * ew * sizeof(unsigned long));
+	smp_store_release(&dst[0], len + n);
+}
+
+static inline struct ukcov_ctx *cur_ctx(struct ukcov_thread *th)
+{
+	return th->ctx ? th->ctx : &th->task_ctx;
+}
+
+/* Open a section for k in frame f; false if no buffer could be had. */
+static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
+			 struct ukcov *k)
+{
+	struct ukcov_gen g;
+	unsigned long words;
+	sigset_t ss;
+	bool ok;
+
+	__ukcov_lock(&k->lock, &ss);
+	ok = k->remote && k->mode >= UKCOV_MODE_TRACE_PC;
+	g.mode = k->mode;
+	g.sequence = k->sequence;
+	words = k->remote_size;
+	__ukcov_unlock(&k->lock, &ss);
+	if (!ok)
+		return false;
+	f->buf = buf_get(words);
+	if (!f->buf)
+		return false;
+	f->words = words;
+	f->irq_slot = -1;
+	f->sequence = g.sequence;
+	f->buf[0] = 0;
+	g.area = f->buf;
+	g.cap = cap_of(g.mode, words);
+	g.kcov = k;
+	f->saved = th->gen;
+	f->kcov = k;
+	__ukcov_gen_stop(&th->gen);
+	__ukcov_gen_start(&th->gen, &g);
+	return true;
+}
+
+void ukcov_remote_start(uint64_t handle)
+{
+	struct ukcov_thread *th = &__ukcov_cur;
+	struct ukcov_ctx *c = cur_ctx(th);
+	struct ukcov_frame *f;
+	struct ukcov *k = NULL;
+
+	if (c->depth >= UKCOV_REMOTE_MAX_DEPTH) {
+		c->skipped++;
+		return;
+	}
+	f = &c->frames[c->depth];
+	f->kcov = NULL;
+	if (handle && __ukcov_handle_valid(handle, true, true, false) &&
+	    !th->sig_depth)
+		k = reg_lookup_get(handle);
+	if (k && !section_open(th, f, k)) {
+		f->kcov = NULL;
+		__ukcov_put(k);
+	}
+	/* Counted only now: the frame is complete. */
+	barrier();
+	c->depth++;
+}
+
+void ukcov_remote_start_common(uint64_t handle)
+{
+	ukcov_remote_start(kcov_remote_handle(KCOV_SUBSYSTEM_COMMON, handle));
+}
+
+/* Close the innermost section of c: append, recycle, put. */
+static void section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
+{
+	struct ukcov_frame *f = &c->frames[c->depth - 1];
+	struct ukcov *k = f->kcov;
+	unsigned long *buf = f->buf, words = f->words;
+	unsigned int seq = f->sequence;
+	sigset_t ss;
+
+	if (!k) {
+		c->depth--;
+		return;
+	}
+	__ukcov_gen_stop(&th->gen);
+	__ukcov_gen_start(&th->gen, &f->saved);
+	barrier();
+	c->depth--;
+
+	__ukcov_lock(&k->lock, &ss);
+	/* Linux's sequence check: a DISABLE (and re-enable) since start. */
+	if (seq == k->sequence && k->remote)
+		move_area(k, buf);
+	__ukcov_unlock(&k->lock, &ss);
+	buf_put(buf, words);
+	__ukcov_put(k);
+}
+
+void ukcov_remote_stop(void)
+{
+	struct ukcov_thread *th = &__ukcov_cur;
+	struct ukcov_ctx *c = cur_ctx(th);
+
+	if (c->skipped) {
+		c->skipped--;
+		return;
+	}
+	if (!c->depth)
+		return;
+	section_close(th, c);
+}
+
+/* End every section of c above depth (thread exit, handler exit). */
+void __ukcov_ctx_unwind(struct ukcov_thread *th, struct ukcov_ctx *c,
+			unsigned int depth)
+{
+	c->skipped = 0;
+	while (c->depth > depth)
+		section_close(th, c);
+}
+
+void __ukcov_remote_init(void);
+void __ukcov_remote_init(void)
+{
+}
