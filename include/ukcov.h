@@ -98,6 +98,17 @@ UKCOV_API void ukcov_remote_stop(void);
  */
 UKCOV_API uint64_t ukcov_common_handle(void);
 
+/*
+ * Thread-pool attribution.  Capture the submitter's common handle when work
+ * is queued (ukcov_capture(), i.e. ukcov_common_handle()), and run the work
+ * in the worker with ukcov_run_captured(): fn(arg) becomes a remote section
+ * for that handle, so its coverage lands in the submitter's remote kcov.
+ * A handle of 0 runs fn(arg) with no section.  Async-signal-safe.
+ */
+UKCOV_API uint64_t ukcov_capture(void);
+UKCOV_API void ukcov_run_captured(uint64_t handle, void (*fn)(void *),
+				  void *arg);
+
 /* kcov_remote_handle() for ukcov's handle space: 0 when out of range. */
 UKCOV_API uint64_t ukcov_remote_handle(uint64_t subsystem, uint64_t instance);
 

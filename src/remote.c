@@ -427,6 +427,18 @@ void ukcov_remote_start_common(uint64_t handle)
 	ukcov_remote_start(kcov_remote_handle(KCOV_SUBSYSTEM_COMMON, handle));
 }
 
+uint64_t ukcov_capture(void)
+{
+	return ukcov_common_handle();
+}
+
+void ukcov_run_captured(uint64_t handle, void (*fn)(void *), void *arg)
+{
+	ukcov_remote_start_common(handle);
+	fn(arg);
+	ukcov_remote_stop();
+}
+
 /* Close the innermost section of c: append, recycle, put. */
 static void section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 {
