@@ -32,8 +32,8 @@ endif
 
 # The runtime: never -fsanitize-coverage.  The callbacks additionally get no
 # stack protector, no sanitizer and no instrumentation of any kind.
-LIB_SRCS := src/callbacks.c src/kcov.c src/task.c src/remote.c
-LIB_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden
+LIB_SRCS := src/callbacks.c src/kcov.c src/task.c src/remote.c src/signal.c
+LIB_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -fno-semantic-interposition
 HOT_FLAGS := -fno-stack-protector -fno-sanitize=all -fcf-protection=none -fomit-frame-pointer
 
 SO_OBJS := $(patsubst src/%.c,$(BUILD)/pic/%.o,$(LIB_SRCS))
@@ -142,3 +142,13 @@ clean:
 	rm -rf build build-*
 
 -include bench/bench.mk
+
+# The demonstration: the examples, built and run one after the other.
+DEMOS := kcov-trace-pc kcov-trace-cmp remote-worker thread-pool signals
+demo: all
+	@for d in $(DEMOS); do \
+		if [ -x $(BUILD)/examples/$$d ]; then \
+			echo "== examples/$$d.c"; \
+			$(BUILD)/examples/$$d || exit 1; \
+		fi; \
+	done

@@ -109,6 +109,30 @@ UKCOV_API uint64_t ukcov_capture(void);
 UKCOV_API void ukcov_run_captured(uint64_t handle, void (*fn)(void *),
 				  void *arg);
 
+/*
+ * Signal handlers.  Handlers installed with sigaction, signal, sigset,
+ * bsd_signal or sysv_signal run through ukcov: their code is never recorded
+ * into the interrupted thread's trace, ukcov_remote_start() inside them
+ * collects into a preallocated interrupt area (UKCOV_IRQ_AREA_SIZE words),
+ * and each invocation for signal s is a remote section for
+ * ukcov_remote_handle(UKCOV_SUBSYSTEM_SIGNAL, s) when a kcov registered it.
+ *
+ * A handler installed some other way (a raw rt_sigaction system call, a
+ * fully static program) brackets its body with ukcov_signal_enter() and
+ * ukcov_signal_exit(), ctx living on the handler's stack.  Async-signal-safe.
+ */
+struct ukcov_sigctx {
+	unsigned long opaque[64];
+};
+UKCOV_API void ukcov_signal_enter(struct ukcov_sigctx *ctx, int sig);
+UKCOV_API void ukcov_signal_exit(struct ukcov_sigctx *ctx);
+
+/*
+ * Remote sections opened in signal handlers that were skipped because no
+ * interrupt area was free, since the process started.
+ */
+UKCOV_API uint64_t ukcov_irq_sections_skipped(void);
+
 /* kcov_remote_handle() for ukcov's handle space: 0 when out of range. */
 UKCOV_API uint64_t ukcov_remote_handle(uint64_t subsystem, uint64_t instance);
 

@@ -95,6 +95,20 @@ struct ukcov_ctx {
 };
 
 /*
+ * One signal handler invocation run through ukcov (the soft-interrupt
+ * analogue).  Lives on the handler's own stack, in ukcov's wrapper or in the
+ * caller's struct ukcov_sigctx, and links to the one it interrupted.
+ */
+struct ukcov_hframe {
+	struct ukcov_gen saved;		/* the interrupted feed, restored at exit */
+	struct ukcov_ctx ctx;		/* this handler's sections */
+	struct ukcov_ctx *outer_ctx;	/* th->ctx at entry */
+	struct ukcov_hframe *link;	/* the handler this one interrupted */
+	uintptr_t entry_sp;		/* top of this handler's stack use */
+	uintptr_t interrupted_sp;	/* sp of the interrupted code, or 0 */
+};
+
+/*
  * Per-thread state (the task_struct fields of kcov).  initial-exec TLS: the
  * callbacks reach it without a call, and it is never allocated lazily.
  */
@@ -105,6 +119,7 @@ struct ukcov_thread {
 	struct ukcov *remote;		/* kcov bound by KCOV_REMOTE_ENABLE */
 	uint64_t common_handle;		/* inherited at thread creation, fork */
 	unsigned int sig_depth;		/* signal handlers running, nested */
+	struct ukcov_hframe *hframes;	/* innermost running handler */
 	bool exit_hook;			/* thread-exit destructor armed */
 	struct ukcov_ctx task_ctx;	/* the task context's sections */
 };
@@ -177,6 +192,15 @@ hidden void __ukcov_gen_stop(struct ukcov_gen *live);
 hidden struct ukcov_gen *__ukcov_base_gen(struct ukcov_thread *th);
 hidden void __ukcov_arm_exit_hook(struct ukcov_thread *th);
 hidden void __ukcov_init(void);
+
+/* signal.c */
+hidden unsigned long *__ukcov_irq_get(int *slot, unsigned long *words);
+hidden void __ukcov_irq_put(int slot);
+hidden void __ukcov_irq_reserve(void);
+hidden void __ukcov_hframe_enter(struct ukcov_hframe *f, int sig,
+				 uintptr_t interrupted_sp);
+hidden void __ukcov_hframe_exit(struct ukcov_hframe *f);
+extern unsigned int __ukcov_signal_handles hidden;
 
 /* remote.c */
 hidden int __ukcov_remote_enable(struct ukcov *k, unsigned long arg);

@@ -131,6 +131,9 @@ static int reg_insert(uint64_t h, struct ukcov *k)
 	}
 	if (free_slot < 0)
 		return -ENOMEM;
+	if ((h & KCOV_SUBSYSTEM_MASK) == UKCOV_SUBSYSTEM_SIGNAL)
+		__atomic_add_fetch(&__ukcov_signal_handles, 1,
+				   __ATOMIC_RELAXED);
 	__atomic_store_n(&reg[free_slot].kcov, k, __ATOMIC_RELAXED);
 	/* Pairs with the acquire loads in reg_lookup_get. */
 	smp_store_release(&reg[free_slot].handle, h);
@@ -149,6 +152,9 @@ static void reg_remove(uint64_t h, struct ukcov *k)
 			return;
 		if (v == h && reg[i].kcov == k) {
 			smp_store_release(&reg[i].handle, REG_TOMB);
+			if ((h & KCOV_SUBSYSTEM_MASK) == UKCOV_SUBSYSTEM_SIGNAL)
+				__atomic_sub_fetch(&__ukcov_signal_handles, 1,
+						   __ATOMIC_RELAXED);
 			return;
 		}
 	}
@@ -206,10 +212,9 @@ int __ukcov_remote_enable(struct ukcov *k, unsigned long arg)
 {
 	struct ukcov_thread *th = &__ukcov_cur;
 	const char *uarg = (const char *)arg;
-	struct {
-		struct kcov_remote_arg a;
-		uint64_t h[KCOV_REMOTE_MAX_HANDLES];
-	} copy;
+	/* The header's 24 bytes, then the handles. */
+	uint64_t raw[3 + KCOV_REMOTE_MAX_HANDLES];
+	const struct kcov_remote_arg *a = (const struct kcov_remote_arg *)raw;
 	uint32_t num;
 	sigset_t ss;
 	unsigned int i;
@@ -221,10 +226,10 @@ int __ukcov_remote_enable(struct ukcov *k, unsigned long arg)
 		return -EFAULT;
 	if (num > KCOV_REMOTE_MAX_HANDLES)
 		return -EINVAL;
-	if (copy_from_user(&copy, uarg,
-			   sizeof(copy.a) + num * sizeof(uint64_t)))
+	if (copy_from_user(raw, uarg,
+			   sizeof(*a) + num * sizeof(uint64_t)))
 		return -EFAULT;
-	if (copy.a.num_handles != num)
+	if (a->num_handles != num)
 		return -EINVAL;
 
 	__ukcov_lock(&k->lock, &ss);
@@ -236,7 +241,7 @@ int __ukcov_remote_enable(struct ukcov *k, unsigned long arg)
 		ret = -EBUSY;
 		goto out;
 	}
-	mode = __ukcov_arg_to_mode(copy.a.trace_mode);
+	mode = __ukcov_arg_to_mode(a->trace_mode);
 	if (mode < 0) {
 		ret = mode;
 		goto out;
@@ -245,13 +250,13 @@ int __ukcov_remote_enable(struct ukcov *k, unsigned long arg)
 	k->mode = (unsigned int)mode;
 	k->t = th;
 	k->remote = true;
-	k->remote_size = copy.a.area_size;
+	k->remote_size = a->area_size;
 	th->remote = k;
 
 	ret = 0;
 	spin_lock(&reg_lock);
 	for (i = 0; i < num && !ret; i++) {
-		uint64_t h = copy.h[i];
+		uint64_t h = a->handles[i];
 
 		if (!__ukcov_handle_valid(h, false, true, false))
 			ret = -EINVAL;
@@ -260,8 +265,8 @@ int __ukcov_remote_enable(struct ukcov *k, unsigned long arg)
 		if (!ret)
 			k->handles[k->nhandles++] = h;
 	}
-	if (!ret && copy.a.common_handle) {
-		uint64_t h = copy.a.common_handle;
+	if (!ret && a->common_handle) {
+		uint64_t h = a->common_handle;
 
 		if (!__ukcov_handle_valid(h, true, false, false))
 			ret = -EINVAL;
@@ -285,8 +290,11 @@ int __ukcov_remote_enable(struct ukcov *k, unsigned long arg)
 	__atomic_add_fetch(&k->refcount, 1, __ATOMIC_RELAXED);
 out:
 	__ukcov_unlock(&k->lock, &ss);
-	if (!ret)
+	if (!ret) {
 		__ukcov_arm_exit_hook(th);
+		/* Handler sections may come now: their areas must exist. */
+		__ukcov_irq_reserve();
+	}
 	return ret;
 }
 
@@ -380,11 +388,16 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 	__ukcov_unlock(&k->lock, &ss);
 	if (!ok)
 		return false;
-	f->buf = buf_get(words);
+	if (th->sig_depth) {
+		/* A handler: a preallocated interrupt area, never allocation. */
+		f->buf = __ukcov_irq_get(&f->irq_slot, &words);
+	} else {
+		f->buf = buf_get(words);
+		f->irq_slot = -1;
+	}
 	if (!f->buf)
 		return false;
 	f->words = words;
-	f->irq_slot = -1;
 	f->sequence = g.sequence;
 	f->buf[0] = 0;
 	g.area = f->buf;
@@ -410,8 +423,7 @@ void ukcov_remote_start(uint64_t handle)
 	}
 	f = &c->frames[c->depth];
 	f->kcov = NULL;
-	if (handle && __ukcov_handle_valid(handle, true, true, false) &&
-	    !th->sig_depth)
+	if (handle && __ukcov_handle_valid(handle, true, true, false))
 		k = reg_lookup_get(handle);
 	if (k && !section_open(th, f, k)) {
 		f->kcov = NULL;
@@ -446,6 +458,7 @@ static void section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 	struct ukcov *k = f->kcov;
 	unsigned long *buf = f->buf, words = f->words;
 	unsigned int seq = f->sequence;
+	int irq_slot = f->irq_slot;
 	sigset_t ss;
 
 	if (!k) {
@@ -462,7 +475,10 @@ static void section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 	if (seq == k->sequence && k->remote)
 		move_area(k, buf);
 	__ukcov_unlock(&k->lock, &ss);
-	buf_put(buf, words);
+	if (irq_slot >= 0)
+		__ukcov_irq_put(irq_slot);
+	else
+		buf_put(buf, words);
 	__ukcov_put(k);
 }
 

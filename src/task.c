@@ -76,6 +76,7 @@ void __ukcov_arm_exit_hook(struct ukcov_thread *th)
 
 void __ukcov_kcov_init(void);
 void __ukcov_remote_init(void);
+void __ukcov_signal_init(void);
 
 static void init_once_fn(void)
 {
@@ -84,6 +85,7 @@ static void init_once_fn(void)
 	pthread_key_create(&exit_key, thread_exit);
 	pthread_atfork(__ukcov_atfork_prepare, __ukcov_atfork_parent,
 		       __ukcov_atfork_child);
+	__ukcov_signal_init();
 }
 
 void __ukcov_init(void)

@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Signal handlers as soft interrupts (Linux's 2020 "collect coverage from
+ * interrupts" and the fixes since).
+ *
+ * Every handler installed through sigaction, signal, sigset, bsd_signal or
+ * sysv_signal (and every handler found installed at start-up) is run by
+ * wrapper(), which brackets it with a handler frame:
+ *   - entry saves the interrupted thread's whole feed (ukcov_gen: local
+ *     collection, an open remote section, anything) and withdraws it, so
+ *     the handler records nothing unless it opens a section of its own;
+ *   - sections opened in the handler collect into a preallocated interrupt
+ *     area (never allocated here) and are appended to their owner at stop;
+ *   - exit closes any section the handler left open and restores the saved
+ *     feed exactly, whatever the handler (or a nested one) did.
+ * The remote owner's binding (th->remote) is never touched by any of this,
+ * which is the 2024 lost-reference bug made impossible by construction.  A
+ * nested handler gets a frame of its own: it cannot write into the outer
+ * handler's section (the 2024 hardirq-in-softirq bug).
+ *
+ * Nothing on these paths allocates, blocks or calls a function that is not
+ * async-signal-safe; locks they take are spinlocks that task-context
+ * holders take with every signal blocked (__ukcov_lock).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+_Static_assert(sizeof(struct ukcov_hframe) <= sizeof(struct ukcov_sigctx),
+	       "struct ukcov_sigctx must hold a handler frame");
+
+/* --- Interrupt areas ------------------------------------------------- */
+
+#define IRQ_SLOTS 64
+#define IRQ_WORDS_DEFAULT 0x40000ul
+#define IRQ_WORDS_MIN 0x80ul
+#define IRQ_WORDS_MAX 0x1000000ul
+
+static unsigned long irq_words = IRQ_WORDS_DEFAULT;
+static char *irq_base;		/* published with release, read with acquire */
+static uint64_t irq_free = ~0ull;	/* bit i set: slot i is free */
+static uint64_t irq_skipped;
+static int irq_reserve_lock;
+
+/*
+ * Reserve every interrupt area up front, in task context (the first
+ * KCOV_REMOTE_ENABLE).  MAP_NORESERVE and untouched: address space, not
+ * memory, until a handler section writes into one.
+ */
+void __ukcov_irq_reserve(void)
+{
+	size_t bytes = IRQ_SLOTS * irq_words * sizeof(unsigned long);
+	sigset_t ss;
+	void *p;
+
+	if (__atomic_load_n(&irq_base, __ATOMIC_ACQUIRE))
+		return;
+	__ukcov_lock(&irq_reserve_lock, &ss);
+	if (!irq_base) {
+		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		/* Pairs with the acquire in __ukcov_irq_get. */
+		if (p != MAP_FAILED)
+			__atomic_store_n(&irq_base, (char *)p,
+					 __ATOMIC_RELEASE);
+	}
+	__ukcov_unlock(&irq_reserve_lock, &ss);
+}
+
+/* A free interrupt area, or NULL (counted as a skipped section). */
+unsigned long *__ukcov_irq_get(int *slot, unsigned long *words)
+{
+	char *base = __atomic_load_n(&irq_base, __ATOMIC_ACQUIRE);
+	uint64_t m = __atomic_load_n(&irq_free, __ATOMIC_RELAXED);
+	int i;
+
+	if (base) {
+		while (m) {
+			i = __builtin_ctzll(m);
+			if (__atomic_compare_exchange_n(&irq_free, &m,
+							m & ~(1ull << i), true,
+							__ATOMIC_ACQUIRE,
+							__ATOMIC_RELAXED)) {
+				*slot = i;
+				*words = irq_words;
+				return (unsigned long *)(base +
+					(size_t)i * irq_words *
+						sizeof(unsigned long));
+			}
+		}
+	}
+	__atomic_add_fetch(&irq_skipped, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+void __ukcov_irq_put(int slot)
+{
+	/* Pairs with the acquire in __ukcov_irq_get: our writes are done. */
+	__atomic_fetch_or(&irq_free, 1ull << slot, __ATOMIC_RELEASE);
+}
+
+uint64_t ukcov_irq_sections_skipped(void)
+{
+	return __atomic_load_n(&irq_skipped, __ATOMIC_RELAXED);
+}
+
+/* One line on stderr, without stdio (this may run before main). */
+static void warn(const char *a, const char *b, const char *c)
+{
+	const char *parts[] = { "ukcov: ", a, b, c, "\n" };
+	size_t i;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (write(2, parts[i], strlen(parts[i])) < 0)
+			return;
+}
+
+static void read_irq_env(void)
+{
+	const char *s = getenv("UKCOV_IRQ_AREA_SIZE");
+	unsigned long v;
+	char *end;
+
+	if (!s)
+		return;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (!*s || *end || errno || *s == '-' || v < IRQ_WORDS_MIN ||
+	    v > IRQ_WORDS_MAX) {
+		warn("UKCOV_IRQ_AREA_SIZE=", s,
+		     ": not a number of words in 0x80..0x1000000; "
+		     "using 0x40000");
+		return;
+	}
+	irq_words = v;
+}
+
+/* --- Handler frames -------------------------------------------------- */
+
+unsigned int __ukcov_signal_handles;
+
+void __ukcov_hframe_enter(struct ukcov_hframe *f, int sig,
+			  uintptr_t interrupted_sp)
+{
+	struct ukcov_thread *th = &__ukcov_cur;
+
+	f->saved = th->gen;
+	__ukcov_gen_stop(&th->gen);
+	f->ctx.depth = 0;
+	f->ctx.skipped = 0;
+	f->outer_ctx = th->ctx;
+	f->link = th->hframes;
+	/* The frame lives in the wrapper's (or the handler's) own frame, above
+	 * everything the handler calls. */
+	f->entry_sp = (uintptr_t)(f + 1);
+	f->interrupted_sp = interrupted_sp;
+	barrier();
+	/* From here on, ukcov calls on this thread see handler context. */
+	th->hframes = f;
+	th->ctx = &f->ctx;
+	th->sig_depth++;
+	barrier();
+	/* Automatic per-signal section, when someone registered the handle. */
+	if (sig > 0 && READ_ONCE(__ukcov_signal_handles))
+		ukcov_remote_start(kcov_remote_handle(UKCOV_SUBSYSTEM_SIGNAL,
+						      (uint64_t)sig));
+}
+
+void __ukcov_hframe_exit(struct ukcov_hframe *f)
+{
+	struct ukcov_thread *th = &__ukcov_cur;
+
+	/* The automatic section and anything the handler left open. */
+	__ukcov_ctx_unwind(th, &f->ctx, 0);
+	barrier();
+	th->sig_depth--;
+	th->ctx = f->outer_ctx;
+	th->hframes = f->link;
+	barrier();
+	__ukcov_gen_stop(&th->gen);
+	__ukcov_gen_start(&th->gen, &f->saved);
+}
+
+void ukcov_signal_enter(struct ukcov_sigctx *ctx, int sig)
+{
+	__ukcov_hframe_enter((struct ukcov_hframe *)ctx, sig, 0);
+}
+
+void ukcov_signal_exit(struct ukcov_sigctx *ctx)
+{
+	struct ukcov_hframe *f = (struct ukcov_hframe *)ctx;
+
+	if (__ukcov_cur.hframes == f)
+		__ukcov_hframe_exit(f);
+}
+
+/* --- The handler table and the wrapper -------------------------------- */
+
+/*
+ * What the program asked for, per signal.  seq is a seqlock for handlers
+ * reading an entry that another thread is changing (writers hold sig_lock
+ * with every signal blocked, so never on the reader's own thread).
+ */
+struct user_action {
+	unsigned int seq;
+	bool wrapped;			/* the kernel runs wrapper() for it */
+	struct sigaction act;		/* the program's own action */
+};
+
+static struct user_action actions[_NSIG];
+static int sig_lock;
+static int (*real_sigaction)(int, const struct sigaction *,
+			     struct sigaction *);
+
+static void read_action(int sig, struct sigaction *out)
+{
+	struct user_action *u = &actions[sig];
+	unsigned int s;
+
+	do {
+		while ((s = __atomic_load_n(&u->seq, __ATOMIC_ACQUIRE)) & 1)
+			cpu_relax();
+		memcpy(out, &u->act, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while (__atomic_load_n(&u->seq, __ATOMIC_RELAXED) != s);
+}
+
+static void write_action(int sig, const struct sigaction *act, bool wrapped)
+{
+	struct user_action *u = &actions[sig];
+
+	__atomic_store_n(&u->seq, u->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(&u->act, act, sizeof(*act));
+	u->wrapped = wrapped;
+	/* Pairs with the acquire loads in read_action. */
+	__atomic_store_n(&u->seq, u->seq + 1, __ATOMIC_RELEASE);
+}
+
+static uintptr_t interrupted_sp_of(void *uc)
+{
+#if defined(__x86_64__)
+	return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+	return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.sp;
+#else
+	(void)uc;
+	return 0;
+#endif
+}
+
+static void wrapper(int sig, siginfo_t *si, void *uc)
+{
+	struct ukcov_hframe f;
+	struct sigaction a;
+	int e = errno;
+
+	__ukcov_hframe_enter(&f, sig, interrupted_sp_of(uc));
+	read_action(sig, &a);
+	if (a.sa_flags & SA_RESETHAND) {
+		/* The kernel reset its side to SIG_DFL before calling us. */
+		struct sigaction dfl = a;
+		sigset_t ss;
+
+		dfl.sa_handler = SIG_DFL;
+		/* Holders block signals: never held on this thread. */
+		__ukcov_lock(&sig_lock, &ss);
+		write_action(sig, &dfl, false);
+		__ukcov_unlock(&sig_lock, &ss);
+	}
+	errno = e;
+	if (a.sa_flags & SA_SIGINFO) {
+		if (a.sa_sigaction)
+			a.sa_sigaction(sig, si, uc);
+	} else if (a.sa_handler != SIG_DFL && a.sa_handler != SIG_IGN) {
+		a.sa_handler(sig);
+	}
+	e = errno;
+	__ukcov_hframe_exit(&f);
+	errno = e;
+}
+
+static bool is_handler(const struct sigaction *a)
+{
+	if (a->sa_flags & SA_SIGINFO)
+		return a->sa_sigaction != NULL;
+	return a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN &&
+	       a->sa_handler != NULL;
+}
+
+static int sys_sigaction(int sig, const struct sigaction *act,
+			 struct sigaction *old)
+{
+	if (!real_sigaction) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_sigaction(sig, act, old);
+}
+
+/*
+ * sigaction(2) as the program sees it: its own handler in oldact, every
+ * flag and mask passed to the kernel unchanged, but the kernel calls
+ * wrapper() (with SA_SIGINFO, to get the interrupted context).
+ */
+UKCOV_API int sigaction(int sig, const struct sigaction *act,
+			struct sigaction *oldact);
+int sigaction(int sig, const struct sigaction *act, struct sigaction *oldact)
+{
+	struct sigaction kact, prev;
+	sigset_t ss;
+	int ret;
+
+	__ukcov_init();
+	if (sig <= 0 || sig >= _NSIG)
+		return sys_sigaction(sig, act, oldact);
+	__ukcov_lock(&sig_lock, &ss);
+	if (act && is_handler(act)) {
+		kact = *act;
+		kact.sa_sigaction = wrapper;
+		kact.sa_flags |= SA_SIGINFO;
+		ret = sys_sigaction(sig, &kact, &prev);
+	} else {
+		ret = sys_sigaction(sig, act, &prev);
+	}
+	if (ret == 0) {
+		if (actions[sig].wrapped)
+			read_action(sig, &prev);
+		if (act)
+			write_action(sig, act, is_handler(act));
+		if (oldact)
+			*oldact = prev;
+	}
+	__ukcov_unlock(&sig_lock, &ss);
+	return ret;
+}
+
+/* signal(3) and bsd_signal(3): glibc's BSD semantics. */
+static sighandler_t set_handler(int sig, sighandler_t h, int flags,
+				bool mask_self)
+{
+	struct sigaction act, old;
+
+	if (sig <= 0 || sig >= _NSIG || h == SIG_ERR) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = h;
+	act.sa_flags = flags;
+	sigemptyset(&act.sa_mask);
+	if (mask_self)
+		sigaddset(&act.sa_mask, sig);
+	if (sigaction(sig, &act, &old))
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+UKCOV_API sighandler_t signal(int sig, sighandler_t h);
+sighandler_t signal(int sig, sighandler_t h)
+{
+	return set_handler(sig, h, SA_RESTART, true);
+}
+
+UKCOV_API sighandler_t bsd_signal(int sig, sighandler_t h);
+sighandler_t bsd_signal(int sig, sighandler_t h)
+{
+	return set_handler(sig, h, SA_RESTART, true);
+}
+
+/* sysv_signal(3): one-shot, not masked during the handler. */
+UKCOV_API sighandler_t sysv_signal(int sig, sighandler_t h);
+sighandler_t sysv_signal(int sig, sighandler_t h)
+{
+	return set_handler(sig, h, SA_RESETHAND | SA_NODEFER, false);
+}
+
+/* sigset(3), System V: SIG_HOLD blocks; anything else installs and
+ * unblocks; returns SIG_HOLD if the signal was blocked. */
+UKCOV_API sighandler_t sigset(int sig, sighandler_t h);
+sighandler_t sigset(int sig, sighandler_t h)
+{
+	struct sigaction act, old;
+	sigset_t one, prevmask;
+
+	if (sig <= 0 || sig >= _NSIG || h == SIG_ERR) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	if (h == SIG_HOLD) {
+		if (sigaction(sig, NULL, &old) ||
+		    sigprocmask(SIG_BLOCK, &one, &prevmask))
+			return SIG_ERR;
+		return sigismember(&prevmask, sig) ? SIG_HOLD : old.sa_handler;
+	}
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = h;
+	sigemptyset(&act.sa_mask);
+	if (sigaction(sig, &act, &old) ||
+	    sigprocmask(SIG_UNBLOCK, &one, &prevmask))
+		return SIG_ERR;
+	return sigismember(&prevmask, sig) ? SIG_HOLD : old.sa_handler;
+}
+
+/* Take over handlers installed before ukcov initialised. */
+static void take_over_handlers(void)
+{
+	struct sigaction cur;
+	sigset_t ss;
+	int sig;
+
+	for (sig = 1; sig < _NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		__ukcov_lock(&sig_lock, &ss);
+		if (!actions[sig].wrapped && sys_sigaction(sig, NULL, &cur) == 0 &&
+		    is_handler(&cur) && cur.sa_sigaction != wrapper) {
+			struct sigaction kact = cur;
+
+			kact.sa_sigaction = wrapper;
+			kact.sa_flags |= SA_SIGINFO;
+			write_action(sig, &cur, true);
+			if (sys_sigaction(sig, &kact, NULL))
+				write_action(sig, &cur, false);
+		}
+		__ukcov_unlock(&sig_lock, &ss);
+	}
+}
+
+/* --- Non-local exits ------------------------------------------------- */
+
+/*
+ * siglongjmp out of handlers: every handler frame the jump leaves is closed
+ * as if the handler had returned.  A frame survives only if the target's
+ * stack pointer lies within its handler's stack range: from where the
+ * handler it interrupted... up to its entry.  glibc mangles the saved stack
+ * pointer; on x86_64 it is rol(sp ^ guard, 0x11), the guard at %fs:0x30.
+ * Elsewhere every running handler is taken as left (the common case).
+ */
+static uintptr_t jmp_target_sp(const void *env)
+{
+#if defined(__x86_64__) && defined(__GLIBC__)
+	uintptr_t m = ((const uintptr_t *)env)[6], guard;
+
+	__asm__("mov %%fs:0x30, %0" : "=r"(guard));
+	m = (m >> 0x11) | (m << (64 - 0x11));
+	return m ^ guard;
+#else
+	(void)env;
+	return 0;
+#endif
+}
+
+static void leave_handlers(const void *env)
+{
+	struct ukcov_thread *th = &__ukcov_cur;
+	uintptr_t target = jmp_target_sp(env);
+	uintptr_t lo = (uintptr_t)__builtin_frame_address(0);
+	struct ukcov_hframe *f;
+
+	while ((f = th->hframes)) {
+		if (target && target >= lo && target < f->entry_sp)
+			break; /* a jump within this handler */
+		__ukcov_hframe_exit(f);
+		lo = f->interrupted_sp;
+		if (!lo)
+			break; /* unknown extent: stop at what we know */
+	}
+}
+
+typedef void (*longjmp_fn)(void *, int) __attribute__((noreturn));
+static longjmp_fn real_longjmp, real_siglongjmp, real__longjmp,
+	real_longjmp_chk;
+
+#define JUMP(name, real)                                                       \
+	UKCOV_API __attribute__((noreturn)) void name(void *env, int val);     \
+	void name(void *env, int val)                                          \
+	{                                                                      \
+		if (__ukcov_cur.hframes)                                       \
+			leave_handlers(env);                                   \
+		(real ? real : real_longjmp)(env, val);                        \
+	}
+
+JUMP(longjmp, real_longjmp)
+JUMP(siglongjmp, real_siglongjmp)
+JUMP(_longjmp, real__longjmp)
+JUMP(__longjmp_chk, real_longjmp_chk)
+
+void __ukcov_signal_init(void);
+void __ukcov_signal_init(void)
+{
+	real_sigaction = (int (*)(int, const struct sigaction *,
+				  struct sigaction *))dlsym(RTLD_NEXT,
+							    "sigaction");
+	real_longjmp = (longjmp_fn)dlsym(RTLD_NEXT, "longjmp");
+	real_siglongjmp = (longjmp_fn)dlsym(RTLD_NEXT, "siglongjmp");
+	real__longjmp = (longjmp_fn)dlsym(RTLD_NEXT, "_longjmp");
+	real_longjmp_chk = (longjmp_fn)dlsym(RTLD_NEXT, "__longjmp_chk");
+	read_irq_env();
+	take_over_handlers();
+}
