@@ -98,7 +98,7 @@ $(BUILD)/$(NAME).pc: $(NAME).pc.in Makefile
 examples: $(EXAMPLES)
 $(BUILD)/examples/%: examples/%.c $(LIB_DEP) include/ukcov.h
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(COV_FLAGS) -o $@ $< $(LINK_UKCOV) $(LDLIBS)
+	$(CC) $(USER_CFLAGS) $(COV_FLAGS) -o $@ $< -rdynamic $(LINK_UKCOV) $(LDLIBS) -ldl
 
 tests: $(TESTS)
 $(BUILD)/tests/helpers.o: tests/helpers/helpers.c tests/helpers/helpers.h

@@ -586,20 +586,40 @@ void __ukcov_atfork_parent(void)
 	__ukcov_unlock(&objs_lock, &fork_ss);
 }
 
+/* Make every open section of c record nothing and append nothing. */
+static void forget_sections(struct ukcov_ctx *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->depth; i++) {
+		/* The references, buffers and interrupt areas are the
+		 * parent's; the child's copies are simply left. */
+		c->frames[i].kcov = NULL;
+		__ukcov_gen_stop(&c->frames[i].saved);
+	}
+}
+
 void __ukcov_atfork_child(void)
 {
 	struct ukcov_thread *th = &__ukcov_cur;
+	struct ukcov_hframe *f;
 	struct ukcov *k;
 
 	for (k = live_objs; k; k = k->next)
 		k->lock = 0; /* a holder on another thread did not follow */
+	/*
+	 * Linux's kcov_task_init: the child starts with no coverage state but
+	 * the common handle.  Open sections (and handler frames, when fork
+	 * was called from a handler) keep their places so that their stops
+	 * and returns still pair up, but record and restore nothing.
+	 */
 	__ukcov_gen_stop(&th->gen);
 	th->local = NULL;
 	th->remote = NULL;
-	/* Sections open in the parent stay the parent's; their stops here are
-	 * no-ops.  The common handle is inherited. */
-	th->task_ctx.depth = 0;
-	th->task_ctx.skipped = 0;
-	th->ctx = &th->task_ctx;
+	forget_sections(&th->task_ctx);
+	for (f = th->hframes; f; f = f->link) {
+		forget_sections(&f->ctx);
+		__ukcov_gen_stop(&f->saved);
+	}
 	__ukcov_unlock(&objs_lock, &fork_ss);
 }

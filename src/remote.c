@@ -394,6 +394,8 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 	} else {
 		f->buf = buf_get(words);
 		f->irq_slot = -1;
+		/* A thread that exits inside the section must end it. */
+		__ukcov_arm_exit_hook(th);
 	}
 	if (!f->buf)
 		return false;
