@@ -110,6 +110,27 @@ static struct ukcov *reg_lookup_get(uint64_t h)
 	return NULL;
 }
 
+/*
+ * Is h registered to k?  Called with k->lock held: every registration and
+ * unregistration of k's handles happens under it, so the answer holds for
+ * as long as the caller keeps the lock.
+ */
+static bool reg_owned_by(uint64_t h, const struct ukcov *k)
+{
+	unsigned int i = reg_hash(h), n;
+
+	for (n = 0; n < REG_SLOTS; n++, i = (i + 1) & (REG_SLOTS - 1)) {
+		uint64_t v = smp_load_acquire(&reg[i].handle);
+
+		if (v == 0)
+			return false;
+		if (v == h)
+			return __atomic_load_n(&reg[i].kcov,
+					       __ATOMIC_ACQUIRE) == k;
+	}
+	return false;
+}
+
 /* Called with reg_lock held.  0, -EEXIST or -ENOMEM (table full). */
 static int reg_insert(uint64_t h, struct ukcov *k)
 {
@@ -373,7 +394,7 @@ static inline struct ukcov_ctx *cur_ctx(struct ukcov_thread *th)
 
 /* Open a section for k in frame f; false if no buffer could be had. */
 static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
-			 struct ukcov *k)
+			 struct ukcov *k, uint64_t handle)
 {
 	struct ukcov_gen g;
 	unsigned long words;
@@ -381,7 +402,14 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 	bool ok;
 
 	__ukcov_lock(&k->lock, &ss);
-	ok = k->remote && k->mode >= UKCOV_MODE_TRACE_PC;
+	/*
+	 * The lookup was lock-free: the owner may have disabled and enabled
+	 * again since.  Under k->lock, the session whose sequence we take
+	 * must be the one that owns the handle (Linux gets the same from
+	 * doing both under kcov_remote_lock).
+	 */
+	ok = k->remote && k->mode >= UKCOV_MODE_TRACE_PC &&
+	     reg_owned_by(handle, k);
 	g.mode = k->mode;
 	g.sequence = k->sequence;
 	words = k->remote_size;
@@ -427,7 +455,7 @@ void ukcov_remote_start(uint64_t handle)
 	f->kcov = NULL;
 	if (handle && __ukcov_handle_valid(handle, true, true, false))
 		k = reg_lookup_get(handle);
-	if (k && !section_open(th, f, k)) {
+	if (k && !section_open(th, f, k, handle)) {
 		f->kcov = NULL;
 		__ukcov_put(k);
 	}

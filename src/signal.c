@@ -33,6 +33,8 @@
 
 #include "internal.h"
 
+_Static_assert(sizeof(struct sigaction) % sizeof(long) == 0,
+	       "sigaction is copied word by word");
 _Static_assert(sizeof(struct ukcov_hframe) <= sizeof(struct ukcov_sigctx),
 	       "struct ukcov_sigctx must hold a handler frame");
 
@@ -219,6 +221,19 @@ static int sig_lock;
 static int (*real_sigaction)(int, const struct sigaction *,
 			     struct sigaction *);
 
+/* Word-wise relaxed copies: the seqlock readers race with the writer. */
+static void copy_relaxed(void *dst, const void *src, size_t len)
+{
+	unsigned long *d = dst;
+	const unsigned long *p = src;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(long); i++)
+		__atomic_store_n(&d[i],
+				 __atomic_load_n(&p[i], __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+}
+
 static void read_action(int sig, struct sigaction *out)
 {
 	struct user_action *u = &actions[sig];
@@ -227,21 +242,23 @@ static void read_action(int sig, struct sigaction *out)
 	do {
 		while ((s = __atomic_load_n(&u->seq, __ATOMIC_ACQUIRE)) & 1)
 			cpu_relax();
-		memcpy(out, &u->act, sizeof(*out));
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while (__atomic_load_n(&u->seq, __ATOMIC_RELAXED) != s);
+		copy_relaxed(out, &u->act, sizeof(*out));
+		/* The release half keeps the copy before the re-check (an
+		 * RMW, not a fence: ThreadSanitizer models these). */
+	} while (__atomic_fetch_add(&u->seq, 0, __ATOMIC_ACQ_REL) != s);
 }
 
+/* Called with sig_lock held. */
 static void write_action(int sig, const struct sigaction *act, bool wrapped)
 {
 	struct user_action *u = &actions[sig];
 
-	__atomic_store_n(&u->seq, u->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	memcpy(&u->act, act, sizeof(*act));
-	u->wrapped = wrapped;
-	/* Pairs with the acquire loads in read_action. */
-	__atomic_store_n(&u->seq, u->seq + 1, __ATOMIC_RELEASE);
+	/* Odd: readers wait.  The acquire half keeps the copy after it. */
+	__atomic_fetch_add(&u->seq, 1, __ATOMIC_ACQ_REL);
+	copy_relaxed(&u->act, act, sizeof(*act));
+	__atomic_store_n(&u->wrapped, wrapped, __ATOMIC_RELAXED);
+	/* Even again; pairs with the acquire loads in read_action. */
+	__atomic_fetch_add(&u->seq, 1, __ATOMIC_RELEASE);
 }
 
 static uintptr_t interrupted_sp_of(void *uc)
