@@ -55,6 +55,14 @@ LINK_UKCOV := $(ARCHIVE)
 LIB_DEP := $(ARCHIVE)
 endif
 LDLIBS := -lpthread
+# clang links its UBSan runtime, with weak comparison callbacks, into any
+# program built with -fsanitize-coverage and no sanitizer: that copy would
+# shadow the shared library's.
+ifneq ($(shell $(CC) --version 2>/dev/null | grep -c clang),0)
+ifeq ($(SAN),)
+LDLIBS += -fno-sanitize-link-runtime
+endif
+endif
 
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%.t,$(TEST_SRCS))
@@ -75,7 +83,7 @@ $(BUILD)/pie/callbacks.o: src/callbacks.c src/internal.h include/ukcov.h include
 	$(CC) $(LIB_CFLAGS) $(HOT_FLAGS) -fPIE -DUKCOV_TLS_MODEL='"local-exec"' -c -o $@ $<
 $(BUILD)/pic/%.o: src/%.c src/internal.h include/ukcov.h include/ukcov/kcov.h
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) -fPIC -c -o $@ $<
+	$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) -fPIC -DUKCOV_SHARED -c -o $@ $<
 $(BUILD)/pie/%.o: src/%.c src/internal.h include/ukcov.h include/ukcov/kcov.h
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) -fPIE -DUKCOV_TLS_MODEL='"local-exec"' -c -o $@ $<

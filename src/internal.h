@@ -201,10 +201,12 @@ hidden void __ukcov_hframe_enter(struct ukcov_hframe *f, int sig,
 				 uintptr_t interrupted_sp);
 hidden void __ukcov_hframe_exit(struct ukcov_hframe *f);
 extern unsigned int __ukcov_signal_handles hidden;
+hidden void __ukcov_signal_atfork_child(void);
 
 /* remote.c */
 hidden int __ukcov_remote_enable(struct ukcov *k, unsigned long arg);
 hidden void __ukcov_remote_unregister_locked(struct ukcov *k);
+hidden void __ukcov_remote_atfork_child(void);
 hidden void __ukcov_ctx_unwind(struct ukcov_thread *th, struct ukcov_ctx *c,
 			       unsigned int depth);
 hidden bool __ukcov_handle_valid(uint64_t h, bool common_ok, bool global_ok,

@@ -607,6 +607,8 @@ void __ukcov_atfork_child(void)
 
 	for (k = live_objs; k; k = k->next)
 		k->lock = 0; /* a holder on another thread did not follow */
+	__ukcov_remote_atfork_child();
+	__ukcov_signal_atfork_child();
 	/*
 	 * Linux's kcov_task_init: the child starts with no coverage state but
 	 * the common handle.  Open sections (and handler frames, when fork

@@ -535,7 +535,9 @@ void __ukcov_ctx_unwind(struct ukcov_thread *th, struct ukcov_ctx *c,
 		section_close(th, c);
 }
 
-void __ukcov_remote_init(void);
-void __ukcov_remote_init(void)
+/* fork: a holder on another thread did not follow into the child. */
+void __ukcov_remote_atfork_child(void)
 {
+	reg_lock = 0;
+	pool_lock = 0;
 }

@@ -453,6 +453,49 @@ static void take_over_handlers(void)
 	}
 }
 
+void __ukcov_signal_atfork_child(void)
+{
+	sig_lock = 0;
+	irq_reserve_lock = 0;
+}
+
+/*
+ * A program whose coverage callbacks resolve to another runtime records
+ * nothing through ukcov, silently: clang links its UBSan runtime (weak
+ * comparison callbacks) into programs built with -fsanitize-coverage and
+ * no sanitizer, and that copy wins over the shared library's.  Say so once.
+ */
+void __sanitizer_cov_trace_pc(void);
+void __sanitizer_cov_trace_cmp4(uint32_t a, uint32_t b);
+
+static void check_callbacks(void)
+{
+#ifdef UKCOV_SHARED /* linked statically, the program's calls are ours */
+	static const struct {
+		const char *name;
+		void *ours;
+	} cbs[] = {
+		{ "__sanitizer_cov_trace_pc", (void *)__sanitizer_cov_trace_pc },
+		{ "__sanitizer_cov_trace_cmp4",
+		  (void *)__sanitizer_cov_trace_cmp4 },
+	};
+	Dl_info info;
+	size_t i;
+
+	for (i = 0; i < sizeof(cbs) / sizeof(cbs[0]); i++) {
+		void *p = dlsym(RTLD_DEFAULT, cbs[i].name);
+
+		if (!p || p == cbs[i].ours)
+			continue;
+		warn(cbs[i].name, " resolves to ",
+		     dladdr(p, &info) && info.dli_fname ? info.dli_fname
+							: "another object");
+		warn("that code is not collected; with clang, link with "
+		     "-fno-sanitize-link-runtime or link libukcov.a", "", "");
+	}
+#endif
+}
+
 /* --- Non-local exits ------------------------------------------------- */
 
 /*
@@ -524,4 +567,5 @@ void __ukcov_signal_init(void)
 	real_longjmp_chk = (longjmp_fn)dlsym(RTLD_NEXT, "__longjmp_chk");
 	read_irq_env();
 	take_over_handlers();
+	check_callbacks();
 }

@@ -75,13 +75,11 @@ void __ukcov_arm_exit_hook(struct ukcov_thread *th)
 }
 
 void __ukcov_kcov_init(void);
-void __ukcov_remote_init(void);
 void __ukcov_signal_init(void);
 
 static void init_once_fn(void)
 {
 	__ukcov_kcov_init();
-	__ukcov_remote_init();
 	pthread_key_create(&exit_key, thread_exit);
 	pthread_atfork(__ukcov_atfork_prepare, __ukcov_atfork_parent,
 		       __ukcov_atfork_child);
