@@ -133,6 +133,18 @@ UKCOV_API void ukcov_signal_exit(struct ukcov_sigctx *ctx);
  */
 UKCOV_API uint64_t ukcov_irq_sections_skipped(void);
 
+/* What a kcov lost, and what its remote sections became. */
+struct ukcov_stats {
+	uint64_t entries_dropped;	/* entries that did not fit the area
+					 * (or a section's buffer) */
+	uint64_t sections_appended;	/* remote sections appended at stop */
+	uint64_t sections_discarded;	/* ended after a DISABLE (sequence) */
+	uint64_t sections_skipped;	/* no buffer or interrupt area free */
+};
+
+/* Fill *st for the kcov behind fd.  0, or -1 with errno (EBADF, ENOTTY). */
+UKCOV_API int ukcov_get_stats(int fd, struct ukcov_stats *st);
+
 /* kcov_remote_handle() for ukcov's handle space: 0 when out of range. */
 UKCOV_API uint64_t ukcov_remote_handle(uint64_t subsystem, uint64_t instance);
 

@@ -62,6 +62,15 @@ void __sanitizer_cov_trace_switch(ukcov_u64 val, ukcov_u64 *cases);
 __thread struct ukcov_thread __ukcov_cur
 	__attribute__((tls_model(UKCOV_TLS_MODEL))) hidden;
 
+/* The cold path: the area is full (or its count was scribbled over). */
+NOCOV_INLINE void note_drop(struct ukcov_gen *g)
+{
+	unsigned long *d = g->dropped;
+
+	if (d)
+		WRITE_ONCE(*d, READ_ONCE(*d) + 1);
+}
+
 NOCOV_HOT void __sanitizer_cov_trace_pc(void)
 {
 	/*
@@ -77,8 +86,10 @@ NOCOV_HOT void __sanitizer_cov_trace_pc(void)
 	barrier();
 	area = g->area;
 	count = READ_ONCE(area[0]);
-	if (unlikely(count >= g->cap))
+	if (unlikely(count >= g->cap)) {
+		note_drop(g);
 		return;
+	}
 	WRITE_ONCE(area[0], count + 1);
 	barrier();
 	area[count + 1] = RET_IP();
@@ -97,8 +108,10 @@ NOCOV_INLINE void write_cmp(uint64_t type, uint64_t a1, uint64_t a2,
 	area = (uint64_t *)g->area;
 	count = READ_ONCE(area[0]);
 	/* Bounded first: count * 4 below cannot wrap. */
-	if (unlikely(count >= g->cap))
+	if (unlikely(count >= g->cap)) {
+		note_drop(g);
 		return;
+	}
 	WRITE_ONCE(area[0], count + 1);
 	barrier();
 	rec = area + 1 + count * UKCOV_WORDS_PER_CMP;

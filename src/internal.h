@@ -71,6 +71,7 @@ struct ukcov_gen {
 	unsigned long cap;	/* entries that fit: PCs, or records in CMP mode */
 	struct ukcov *kcov;	/* the kcov fed: local one, or a section's owner */
 	unsigned int sequence;	/* kcov->sequence when this feed started */
+	unsigned long *dropped;	/* entries dropped because area was full */
 };
 
 /* One open remote section (or a no-op placeholder keeping starts and stops
@@ -81,6 +82,7 @@ struct ukcov_frame {
 	unsigned long *buf;	/* the section's own buffer; word 0 its count */
 	unsigned long words;	/* buf's size in words */
 	unsigned int sequence;	/* owner's sequence at start */
+	unsigned long dropped;	/* entries the section's buffer could not hold */
 	int irq_slot;		/* interrupt-area slot, or -1 for a task buffer */
 };
 
@@ -168,6 +170,12 @@ struct ukcov {
 	dev_t dev;
 	ino_t ino;
 	struct ukcov *next;		/* live list or free list */
+	/* Statistics (ukcov_get_stats).  dropped is written by the bound
+	 * thread's callbacks only; the others under lock. */
+	unsigned long dropped;
+	unsigned long sections_appended;
+	unsigned long sections_discarded;
+	unsigned long sections_skipped;
 	/* Registered handles, for unregistering; under lock and reg_lock. */
 	unsigned int nhandles;
 	uint64_t handles[KCOV_REMOTE_MAX_HANDLES + 1];

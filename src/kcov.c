@@ -349,6 +349,7 @@ static int enable(struct ukcov *k, struct ukcov_thread *th, unsigned long arg)
 	g.cap = cap_for(g.mode, k->size);
 	g.kcov = k;
 	g.sequence = k->sequence;
+	g.dropped = &k->dropped;
 	__ukcov_gen_start(__ukcov_base_gen(th), &g);
 out:
 	__ukcov_unlock(&k->lock, &ss);
@@ -415,6 +416,23 @@ static int reset_trace(struct ukcov *k, struct ukcov_thread *th,
 		__atomic_store_n(&k->area[0], 0, __ATOMIC_RELEASE);
 	__ukcov_unlock(&k->lock, &ss);
 	return ret;
+}
+
+int ukcov_get_stats(int fd, struct ukcov_stats *st)
+{
+	struct ukcov *k = obj_get(fd);
+	sigset_t ss;
+
+	if (!k)
+		return -1;
+	__ukcov_lock(&k->lock, &ss);
+	st->entries_dropped = READ_ONCE(k->dropped);
+	st->sections_appended = k->sections_appended;
+	st->sections_discarded = k->sections_discarded;
+	st->sections_skipped = k->sections_skipped;
+	__ukcov_unlock(&k->lock, &ss);
+	__ukcov_put(k);
+	return 0;
 }
 
 int ukcov_ioctl(int fd, unsigned long request, ...)

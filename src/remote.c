@@ -370,7 +370,8 @@ static unsigned long cap_of(unsigned long mode, unsigned long words)
  * section.  The new count is published with release after the entries, so
  * a reader that loads it with acquire sees them.
  */
-static void move_area(struct ukcov *k, const unsigned long *src)
+static void move_area(struct ukcov *k, const unsigned long *src,
+		      unsigned long dropped)
 {
 	unsigned long ew = k->mode == UKCOV_MODE_TRACE_CMP ? UKCOV_WORDS_PER_CMP
 							   : 1;
@@ -379,10 +380,15 @@ static void move_area(struct ukcov *k, const unsigned long *src)
 	unsigned long len = READ_ONCE(dst[0]);
 	unsigned long n = src[0];
 
-	if (len > cap)
+	if (len > cap) {
+		k->dropped += n + dropped;
 		return;
-	if (n > cap - len)
+	}
+	if (n > cap - len) {
+		dropped += n - (cap - len);
 		n = cap - len;
+	}
+	k->dropped += dropped;
 	memcpy(dst + 1 + len * ew, src + 1, n * ew * sizeof(unsigned long));
 	smp_store_release(&dst[0], len + n);
 }
@@ -416,6 +422,7 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 	__ukcov_unlock(&k->lock, &ss);
 	if (!ok)
 		return false;
+	f->dropped = 0;
 	if (th->sig_depth) {
 		/* A handler: a preallocated interrupt area, never allocation. */
 		f->buf = __ukcov_irq_get(&f->irq_slot, &words);
@@ -425,14 +432,19 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 		/* A thread that exits inside the section must end it. */
 		__ukcov_arm_exit_hook(th);
 	}
-	if (!f->buf)
+	if (!f->buf) {
+		__ukcov_lock(&k->lock, &ss);
+		k->sections_skipped++;
+		__ukcov_unlock(&k->lock, &ss);
 		return false;
+	}
 	f->words = words;
 	f->sequence = g.sequence;
 	f->buf[0] = 0;
 	g.area = f->buf;
 	g.cap = cap_of(g.mode, words);
 	g.kcov = k;
+	g.dropped = &f->dropped;
 	f->saved = th->gen;
 	f->kcov = k;
 	__ukcov_gen_stop(&th->gen);
@@ -486,7 +498,7 @@ static void section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 {
 	struct ukcov_frame *f = &c->frames[c->depth - 1];
 	struct ukcov *k = f->kcov;
-	unsigned long *buf = f->buf, words = f->words;
+	unsigned long *buf = f->buf, words = f->words, dropped = f->dropped;
 	unsigned int seq = f->sequence;
 	int irq_slot = f->irq_slot;
 	sigset_t ss;
@@ -502,8 +514,12 @@ static void section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 
 	__ukcov_lock(&k->lock, &ss);
 	/* Linux's sequence check: a DISABLE (and re-enable) since start. */
-	if (seq == k->sequence && k->remote)
-		move_area(k, buf);
+	if (seq == k->sequence && k->remote) {
+		move_area(k, buf, dropped);
+		k->sections_appended++;
+	} else {
+		k->sections_discarded++;
+	}
 	__ukcov_unlock(&k->lock, &ss);
 	if (irq_slot >= 0)
 		__ukcov_irq_put(irq_slot);

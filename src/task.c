@@ -21,6 +21,7 @@ void __ukcov_gen_start(struct ukcov_gen *live, const struct ukcov_gen *g)
 	live->cap = g->cap;
 	live->kcov = g->kcov;
 	live->sequence = g->sequence;
+	live->dropped = g->dropped;
 	barrier(); /* pairs with the barrier after the mode read in callbacks */
 	WRITE_ONCE(live->mode, g->mode);
 }
@@ -34,6 +35,7 @@ void __ukcov_gen_stop(struct ukcov_gen *live)
 	live->cap = 0;
 	live->kcov = NULL;
 	live->sequence = 0;
+	live->dropped = NULL;
 }
 
 /*
