@@ -32,7 +32,7 @@ endif
 
 # The runtime: never -fsanitize-coverage.  The callbacks additionally get no
 # stack protector, no sanitizer and no instrumentation of any kind.
-LIB_SRCS := src/callbacks.c src/kcov.c src/task.c src/remote.c src/signal.c
+LIB_SRCS := src/callbacks.c src/kcov.c src/task.c src/remote.c src/signal.c src/autorun.c
 LIB_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -fno-semantic-interposition
 HOT_FLAGS := -fno-stack-protector -fno-sanitize=all -fcf-protection=none -fomit-frame-pointer
 
@@ -81,10 +81,10 @@ $(BUILD)/pic/callbacks.o: src/callbacks.c src/internal.h include/ukcov.h include
 $(BUILD)/pie/callbacks.o: src/callbacks.c src/internal.h include/ukcov.h include/ukcov/kcov.h
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(HOT_FLAGS) -fPIE -DUKCOV_TLS_MODEL='"local-exec"' -c -o $@ $<
-$(BUILD)/pic/%.o: src/%.c src/internal.h include/ukcov.h include/ukcov/kcov.h
+$(BUILD)/pic/%.o: src/%.c src/internal.h include/ukcov.h include/ukcov/kcov.h include/ukcov/file.h
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) -fPIC -DUKCOV_SHARED -c -o $@ $<
-$(BUILD)/pie/%.o: src/%.c src/internal.h include/ukcov.h include/ukcov/kcov.h
+$(BUILD)/pie/%.o: src/%.c src/internal.h include/ukcov.h include/ukcov/kcov.h include/ukcov/file.h
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) -fPIE -DUKCOV_TLS_MODEL='"local-exec"' -c -o $@ $<
 

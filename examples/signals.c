@@ -70,10 +70,9 @@ static unsigned long *open_area(int *fd)
 
 int main(void)
 {
-	struct {
-		struct kcov_remote_arg arg;
-		uint64_t handles[2];
-	} r;
+	/* struct kcov_remote_arg, then its two handles. */
+	uint64_t buf[(sizeof(struct kcov_remote_arg) / 8) + 2];
+	struct kcov_remote_arg *arg = (struct kcov_remote_arg *)buf;
 	struct itimerval it = { { 0, 2000 }, { 0, 2000 } };
 	struct sigaction sa;
 	unsigned long *remote, *local;
@@ -86,13 +85,13 @@ int main(void)
 		perror("ukcov");
 		return 1;
 	}
-	memset(&r, 0, sizeof(r));
-	r.arg.trace_mode = KCOV_TRACE_PC;
-	r.arg.area_size = WORDS;
-	r.arg.num_handles = 2;
-	r.handles[0] = ukcov_remote_handle(UKCOV_SUBSYSTEM_SIGNAL, SIGALRM);
-	r.handles[1] = ukcov_remote_handle(UKCOV_SUBSYSTEM_SIGNAL, SIGCHLD);
-	if (ukcov_ioctl(rfd, KCOV_REMOTE_ENABLE, &r) ||
+	memset(buf, 0, sizeof(buf));
+	arg->trace_mode = KCOV_TRACE_PC;
+	arg->area_size = WORDS;
+	arg->num_handles = 2;
+	arg->handles[0] = ukcov_remote_handle(UKCOV_SUBSYSTEM_SIGNAL, SIGALRM);
+	arg->handles[1] = ukcov_remote_handle(UKCOV_SUBSYSTEM_SIGNAL, SIGCHLD);
+	if (ukcov_ioctl(rfd, KCOV_REMOTE_ENABLE, arg) ||
 	    ukcov_ioctl(lfd, KCOV_ENABLE, KCOV_TRACE_PC)) {
 		perror("ukcov_ioctl");
 		return 1;

@@ -186,6 +186,7 @@ hidden void __ukcov_lock(int *lock, sigset_t *saved);
 hidden void __ukcov_unlock(int *lock, const sigset_t *saved);
 
 /* kcov.c */
+hidden struct ukcov *__ukcov_obj_get(int fd);
 hidden bool __ukcov_tryget(struct ukcov *k);
 hidden void __ukcov_put(struct ukcov *k);
 hidden void __ukcov_thread_unbind(struct ukcov_thread *th);
@@ -215,6 +216,16 @@ hidden void __ukcov_signal_atfork_child(void);
 hidden int __ukcov_remote_enable(struct ukcov *k, unsigned long arg);
 hidden void __ukcov_remote_unregister_locked(struct ukcov *k);
 hidden void __ukcov_remote_atfork_child(void);
+hidden int __ukcov_remote_enable_unbound(struct ukcov *k, unsigned long mode,
+					 unsigned int area_size,
+					 uint64_t handle);
+
+/* autorun.c */
+hidden void __ukcov_auto_init(void);
+hidden void __ukcov_auto_thread_begin(void);
+hidden void __ukcov_auto_thread_end(struct ukcov_thread *th);
+hidden void __ukcov_auto_atfork_child(void);
+extern bool __ukcov_auto hidden;
 hidden void __ukcov_ctx_unwind(struct ukcov_thread *th, struct ukcov_ctx *c,
 			       unsigned int depth);
 hidden bool __ukcov_handle_valid(uint64_t h, bool common_ok, bool global_ok,

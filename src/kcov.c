@@ -213,7 +213,7 @@ out_close:
  * identified by its inode, so dup()ed descriptors and those a forked child
  * inherited work too.  Returns NULL with errno EBADF or ENOTTY.
  */
-static struct ukcov *obj_get(int fd)
+struct ukcov *__ukcov_obj_get(int fd)
 {
 	struct ukcov *k;
 	struct stat st;
@@ -420,7 +420,7 @@ static int reset_trace(struct ukcov *k, struct ukcov_thread *th,
 
 int ukcov_get_stats(int fd, struct ukcov_stats *st)
 {
-	struct ukcov *k = obj_get(fd);
+	struct ukcov *k = __ukcov_obj_get(fd);
 	sigset_t ss;
 
 	if (!k)
@@ -447,7 +447,7 @@ int ukcov_ioctl(int fd, unsigned long request, ...)
 	arg = va_arg(ap, unsigned long);
 	va_end(ap);
 
-	k = obj_get(fd);
+	k = __ukcov_obj_get(fd);
 	if (!k)
 		return -1;
 	if (th->sig_depth) {
@@ -492,7 +492,7 @@ void *ukcov_mmap(void *addr, size_t len, int prot, int flags, int fd,
 	sigset_t ss;
 	int err = 0;
 
-	k = obj_get(fd);
+	k = __ukcov_obj_get(fd);
 	if (k) {
 		__ukcov_lock(&k->lock, &ss);
 		if (!k->area || k->area == (unsigned long *)1)
@@ -642,4 +642,7 @@ void __ukcov_atfork_child(void)
 		__ukcov_gen_stop(&f->saved);
 	}
 	__ukcov_unlock(&objs_lock, &fork_ss);
+	/* Under ukcov-run, the child collects for itself from here on. */
+	__ukcov_auto_atfork_child();
+	__ukcov_auto_thread_begin();
 }

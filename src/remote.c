@@ -319,6 +319,42 @@ out:
 	return ret;
 }
 
+/*
+ * ukcov-run's collectors: register one handle to k with no owner thread
+ * (the process keeps the descriptor until it exits).  0 or -errno.
+ */
+int __ukcov_remote_enable_unbound(struct ukcov *k, unsigned long mode_arg,
+				  unsigned int area_size, uint64_t handle)
+{
+	bool common = (handle & KCOV_SUBSYSTEM_MASK) == KCOV_SUBSYSTEM_COMMON;
+	sigset_t ss;
+	int mode, ret;
+
+	mode = __ukcov_arg_to_mode(mode_arg);
+	if (mode < 0)
+		return mode;
+	if (!__ukcov_handle_valid(handle, common, !common, false))
+		return -EINVAL;
+	__ukcov_lock(&k->lock, &ss);
+	if (k->mode != UKCOV_MODE_INIT || !k->area) {
+		__ukcov_unlock(&k->lock, &ss);
+		return -EINVAL;
+	}
+	spin_lock(&reg_lock);
+	ret = reg_insert(handle, k);
+	spin_unlock(&reg_lock);
+	if (!ret) {
+		k->handles[k->nhandles++] = handle;
+		k->mode = (unsigned int)mode;
+		k->remote = true;
+		k->remote_size = area_size;
+	}
+	__ukcov_unlock(&k->lock, &ss);
+	if (!ret)
+		__ukcov_irq_reserve();
+	return ret;
+}
+
 static unsigned long *buf_get(unsigned long words)
 {
 	struct pooled **pp, *p;

@@ -63,6 +63,8 @@ static void thread_exit(void *p)
 	struct ukcov_thread *th = p;
 
 	th->exit_hook = false;
+	/* ukcov-run's collector writes the area while it is still bound. */
+	__ukcov_auto_thread_end(th);
 	/* A thread that exits inside sections ends them (Linux leaks here). */
 	__ukcov_ctx_unwind(th, &th->task_ctx, 0);
 	__ukcov_thread_unbind(th);
@@ -96,6 +98,8 @@ void __ukcov_init(void)
 __attribute__((constructor)) static void ukcov_ctor(void)
 {
 	__ukcov_init();
+	/* Outside the once-routine: it opens descriptors, which init again. */
+	__ukcov_auto_init();
 }
 
 /*
@@ -115,6 +119,7 @@ static void *thread_start(void *p)
 
 	free(p);
 	__ukcov_cur.common_handle = a.common_handle;
+	__ukcov_auto_thread_begin();
 	return a.fn(a.arg);
 }
 
@@ -136,7 +141,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 		if (!real)
 			return EAGAIN;
 	}
-	if (!h || __ukcov_cur.sig_depth)
+	if ((!h && !__ukcov_auto) || __ukcov_cur.sig_depth)
 		return real(thread, attr, fn, arg);
 	a = malloc(sizeof(*a));
 	if (!a)
