@@ -133,8 +133,10 @@ install: lib
 	ln -sf lib$(NAME).so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/lib$(NAME).so
 	install -m 644 include/ukcov.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 include/ukcov/kcov.h $(DESTDIR)$(INCLUDEDIR)/ukcov/
-	install -m 644 $(BUILD)/$(NAME).pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 644 include/ukcov/kcov.h include/ukcov/file.h $(DESTDIR)$(INCLUDEDIR)/ukcov/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    $(NAME).pc.in > $(DESTDIR)$(PKGCONFIGDIR)/$(NAME).pc
 	for f in man/*.3; do [ -e "$$f" ] && cp -P $$f $(DESTDIR)$(MANDIR)/man3/; done; true
 	for f in man/*.7; do [ -e "$$f" ] && cp -P $$f $(DESTDIR)$(MANDIR)/man7/; done; true
 

@@ -55,7 +55,7 @@ struct auto_area {
 	struct ukcov *k;	/* the descriptor's object, for stats */
 };
 
-static int auto_lock;		/* protects threads_list and handle_areas */
+static ukcov_lock_t auto_lock;		/* protects threads_list and handle_areas */
 static struct auto_area handle_areas[MAX_HANDLE_AREAS];
 static unsigned int nhandle_areas;
 

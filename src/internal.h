@@ -22,6 +22,10 @@
 
 #define hidden __attribute__((visibility("hidden")))
 
+struct ukcov_thread;
+/* A spinlock word: 0 free; see __ukcov_lock and __ukcov_klock below. */
+typedef unsigned long ukcov_lock_t;
+
 /* Never instrumented, whatever flags the file is built with. */
 #if defined(__clang__)
 #define UKCOV_NOCOV __attribute__((no_sanitize("coverage")))
@@ -74,11 +78,17 @@ struct ukcov_gen {
 	unsigned long *dropped;	/* entries dropped because area was full */
 };
 
-/* One open remote section (or a no-op placeholder keeping starts and stops
- * paired).  Lives in a context's frame stack. */
+/*
+ * One open remote section, or a placeholder keeping starts and stops
+ * paired: a no-op one (handle 0 or unregistered: the code inside goes on
+ * to whatever fed before) or a muted one (the handle's owner exists but the
+ * section could not be collected: the code inside is recorded nowhere,
+ * rather than credited to an outer section).  Lives in a context's stack.
+ */
 struct ukcov_frame {
 	struct ukcov_gen saved;	/* what was being fed below this section */
-	struct ukcov *kcov;	/* owner (a reference is held), NULL if no-op */
+	struct ukcov *kcov;	/* owner (a reference is held), NULL if not */
+	bool muted;		/* a skipped section: saved is restored */
 	unsigned long *buf;	/* the section's own buffer; word 0 its count */
 	unsigned long words;	/* buf's size in words */
 	unsigned int sequence;	/* owner's sequence at start */
@@ -153,8 +163,8 @@ extern __thread struct ukcov_thread __ukcov_cur
  * object that is being freed and fail cleanly.
  */
 struct ukcov {
-	unsigned int refcount;		/* atomic */
-	int lock;
+	unsigned int refcount;		/* atomic; first field (see ukcov_open) */
+	ukcov_lock_t lock;
 	unsigned int mode;
 	unsigned int sequence;
 	unsigned long size;		/* words, after INIT_TRACE */
@@ -173,17 +183,31 @@ struct ukcov {
 	/* Statistics (ukcov_get_stats).  dropped is written by the bound
 	 * thread's callbacks only; the others under lock. */
 	unsigned long dropped;
-	unsigned long sections_appended;
-	unsigned long sections_discarded;
-	unsigned long sections_skipped;
+	unsigned long sections_appended;	/* atomic */
+	unsigned long sections_discarded;	/* atomic */
+	unsigned long sections_skipped;		/* atomic */
 	/* Registered handles, for unregistering; under lock and reg_lock. */
 	unsigned int nhandles;
 	uint64_t handles[KCOV_REMOTE_MAX_HANDLES + 1];
 };
 
-/* Lock with every signal of the calling thread blocked. */
-hidden void __ukcov_lock(int *lock, sigset_t *saved);
-hidden void __ukcov_unlock(int *lock, const sigset_t *saved);
+/*
+ * Spinlocks.  __ukcov_lock takes one with every signal of the calling thread
+ * blocked (the user-space spin_lock_irqsave): a handler can never find it
+ * held by the thread it interrupted.  It stores 1.
+ *
+ * kcov->lock may also be taken without touching the signal mask, by
+ * __ukcov_klock, which stores the taker's ukcov_thread: a remote section's
+ * start and stop then make no system call.  A signal handler that finds the
+ * lock held by the very thread it interrupted cannot wait for it, and gets
+ * false (its section is skipped, and counted).  A handler that opened a
+ * section always finds the lock free again at its stop: the code it
+ * interrupted cannot take the lock before the handler returns.
+ */
+hidden void __ukcov_lock(ukcov_lock_t *lock, sigset_t *saved);
+hidden void __ukcov_unlock(ukcov_lock_t *lock, const sigset_t *saved);
+hidden bool __ukcov_klock(ukcov_lock_t *lock, struct ukcov_thread *th);
+hidden void __ukcov_kunlock(ukcov_lock_t *lock);
 
 /* kcov.c */
 hidden struct ukcov *__ukcov_obj_get(int fd);

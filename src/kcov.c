@@ -19,11 +19,17 @@
 
 #include "internal.h"
 
+#ifndef MFD_NOEXEC_SEAL
+#define UKCOV_MFD_NOEXEC_SEAL 0x0008U /* Linux 6.3 */
+#else
+#define UKCOV_MFD_NOEXEC_SEAL MFD_NOEXEC_SEAL
+#endif
+
 /*
  * Global object lock: protects the live list, the free list's pops, the
  * descriptor identity fields of every object and the fd bitmap's writers.
  */
-static int objs_lock;
+static ukcov_lock_t objs_lock;
 static struct ukcov *live_objs;
 static struct ukcov *free_objs;	/* pushed lock-free, popped under objs_lock */
 
@@ -33,7 +39,7 @@ static unsigned long fd_bitmap[FD_BITS / (8 * sizeof(long))];
 
 static size_t page_size;
 
-void __ukcov_lock(int *lock, sigset_t *saved)
+void __ukcov_lock(ukcov_lock_t *lock, sigset_t *saved)
 {
 	sigset_t all;
 	unsigned int spins = 0;
@@ -50,10 +56,36 @@ void __ukcov_lock(int *lock, sigset_t *saved)
 	}
 }
 
-void __ukcov_unlock(int *lock, const sigset_t *saved)
+void __ukcov_unlock(ukcov_lock_t *lock, const sigset_t *saved)
 {
 	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
 	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+bool __ukcov_klock(ukcov_lock_t *lock, struct ukcov_thread *th)
+{
+	ukcov_lock_t me = (ukcov_lock_t)th, v;
+	unsigned int spins = 0;
+
+	for (;;) {
+		v = 0;
+		/* Pairs with the release in __ukcov_kunlock / __ukcov_unlock. */
+		if (__atomic_compare_exchange_n(lock, &v, me, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return true;
+		if (v == me)
+			return false; /* we interrupted our own holder */
+		if (++spins > 64)
+			sched_yield();
+		else
+			cpu_relax();
+	}
+}
+
+void __ukcov_kunlock(ukcov_lock_t *lock)
+{
+	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
 }
 
 static void fd_mark(int fd, bool on)
@@ -169,7 +201,10 @@ int ukcov_open(void)
 	int fd;
 
 	__ukcov_init();
-	fd = memfd_create("ukcov", MFD_CLOEXEC);
+	/* Areas are never executable: sealed so where the kernel can. */
+	fd = memfd_create("ukcov", MFD_CLOEXEC | UKCOV_MFD_NOEXEC_SEAL);
+	if (fd < 0 && errno == EINVAL)
+		fd = memfd_create("ukcov", MFD_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st))
@@ -181,13 +216,20 @@ int ukcov_open(void)
 		errno = ENOMEM;
 		goto out_close;
 	}
-	memset(k, 0, sizeof(*k));
-	k->refcount = 1;
+	/*
+	 * A section start may still hold a stale pointer to this recycled
+	 * object and try to take a reference: refcount stays 0 (so that
+	 * fails) until everything else is set, then is published.
+	 */
+	memset((char *)k + sizeof(k->refcount), 0,
+	       sizeof(*k) - sizeof(k->refcount));
 	k->sequence = 1;
 	k->fd = fd;
 	k->file_ref = true;
 	k->dev = st.st_dev;
 	k->ino = st.st_ino;
+	/* Pairs with the acquire CAS in __ukcov_tryget. */
+	__atomic_store_n(&k->refcount, 1, __ATOMIC_RELEASE);
 	/* The number was free, so whatever held it was closed behind our back. */
 	stale = drop_fd_locked(fd);
 	k->next = live_objs;
@@ -420,16 +462,22 @@ static int reset_trace(struct ukcov *k, struct ukcov_thread *th,
 
 int ukcov_get_stats(int fd, struct ukcov_stats *st)
 {
-	struct ukcov *k = __ukcov_obj_get(fd);
+	struct ukcov *k;
 	sigset_t ss;
 
+	if (__ukcov_cur.sig_depth) {
+		/* Its lock may be held by the code we interrupted. */
+		errno = EINVAL;
+		return -1;
+	}
+	k = __ukcov_obj_get(fd);
 	if (!k)
 		return -1;
 	__ukcov_lock(&k->lock, &ss);
 	st->entries_dropped = READ_ONCE(k->dropped);
-	st->sections_appended = k->sections_appended;
-	st->sections_discarded = k->sections_discarded;
-	st->sections_skipped = k->sections_skipped;
+	st->sections_appended = READ_ONCE(k->sections_appended);
+	st->sections_discarded = READ_ONCE(k->sections_discarded);
+	st->sections_skipped = READ_ONCE(k->sections_skipped);
 	__ukcov_unlock(&k->lock, &ss);
 	__ukcov_put(k);
 	return 0;
@@ -455,7 +503,8 @@ int ukcov_ioctl(int fd, unsigned long request, ...)
 		ret = -EINVAL;
 		goto out;
 	}
-	switch (request) {
+	/* The kernel's ioctl takes the request as an unsigned int. */
+	switch ((unsigned int)request) {
 	case KCOV_INIT_TRACE:
 		ret = init_trace(k, fd, arg);
 		break;
@@ -503,6 +552,9 @@ void *ukcov_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		__ukcov_put(k);
 		if (!err && offset != 0)
 			err = EINVAL;
+		/* Coverage is data: never map it executable. */
+		if (!err && (prot & PROT_EXEC))
+			err = EPERM;
 		/* The kernel rounds the length up to pages before kcov looks. */
 		if (!err && ((len + page_size - 1) & ~(page_size - 1)) != want)
 			err = EINVAL;
@@ -613,6 +665,7 @@ static void forget_sections(struct ukcov_ctx *c)
 		/* The references, buffers and interrupt areas are the
 		 * parent's; the child's copies are simply left. */
 		c->frames[i].kcov = NULL;
+		c->frames[i].muted = true;
 		__ukcov_gen_stop(&c->frames[i].saved);
 	}
 }

@@ -31,7 +31,7 @@ struct reg_slot {
 };
 
 static struct reg_slot reg[REG_SLOTS];
-static int reg_lock;		/* protects writers of reg[] */
+static ukcov_lock_t reg_lock;		/* protects writers of reg[] */
 
 /*
  * Section buffers of task-context sections, by size (Linux's task pool):
@@ -42,17 +42,17 @@ struct pooled {
 	struct pooled *next;
 	unsigned long words;
 };
-static int pool_lock;		/* protects pool */
+static ukcov_lock_t pool_lock;		/* protects pool */
 static struct pooled *pool;
 
-static inline void spin_lock(int *l)
+static inline void spin_lock(ukcov_lock_t *l)
 {
 	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(l, __ATOMIC_RELAXED))
 			cpu_relax();
 }
 
-static inline void spin_unlock(int *l)
+static inline void spin_unlock(ukcov_lock_t *l)
 {
 	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }
@@ -440,10 +440,12 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 {
 	struct ukcov_gen g;
 	unsigned long words;
-	sigset_t ss;
 	bool ok;
 
-	__ukcov_lock(&k->lock, &ss);
+	if (!__ukcov_klock(&k->lock, th)) {
+		__atomic_add_fetch(&k->sections_skipped, 1, __ATOMIC_RELAXED);
+		return false;
+	}
 	/*
 	 * The lookup was lock-free: the owner may have disabled and enabled
 	 * again since.  Under k->lock, the session whose sequence we take
@@ -455,7 +457,7 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 	g.mode = k->mode;
 	g.sequence = k->sequence;
 	words = k->remote_size;
-	__ukcov_unlock(&k->lock, &ss);
+	__ukcov_kunlock(&k->lock);
 	if (!ok)
 		return false;
 	f->dropped = 0;
@@ -469,9 +471,7 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 		__ukcov_arm_exit_hook(th);
 	}
 	if (!f->buf) {
-		__ukcov_lock(&k->lock, &ss);
-		k->sections_skipped++;
-		__ukcov_unlock(&k->lock, &ss);
+		__atomic_add_fetch(&k->sections_skipped, 1, __ATOMIC_RELAXED);
 		return false;
 	}
 	f->words = words;
@@ -503,8 +503,13 @@ void ukcov_remote_start(uint64_t handle)
 	f->kcov = NULL;
 	if (handle && __ukcov_handle_valid(handle, true, true, false))
 		k = reg_lookup_get(handle);
+	f->muted = false;
 	if (k && !section_open(th, f, k, handle)) {
+		/* Skipped: its code must not land in an outer section. */
 		f->kcov = NULL;
+		f->muted = true;
+		f->saved = th->gen;
+		__ukcov_gen_stop(&th->gen);
 		__ukcov_put(k);
 	}
 	/* Counted only now: the frame is complete. */
@@ -537,9 +542,13 @@ static void section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 	unsigned long *buf = f->buf, words = f->words, dropped = f->dropped;
 	unsigned int seq = f->sequence;
 	int irq_slot = f->irq_slot;
-	sigset_t ss;
 
 	if (!k) {
+		if (f->muted) {
+			__ukcov_gen_stop(&th->gen);
+			__ukcov_gen_start(&th->gen, &f->saved);
+		}
+		barrier();
 		c->depth--;
 		return;
 	}
@@ -548,15 +557,21 @@ static void section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 	barrier();
 	c->depth--;
 
-	__ukcov_lock(&k->lock, &ss);
-	/* Linux's sequence check: a DISABLE (and re-enable) since start. */
-	if (seq == k->sequence && k->remote) {
-		move_area(k, buf, dropped);
-		k->sections_appended++;
+	/* Never false here: see __ukcov_klock.  Discard if it ever were. */
+	if (__ukcov_klock(&k->lock, th)) {
+		/* Linux's sequence check: a DISABLE (or re-enable) since. */
+		if (seq == k->sequence && k->remote) {
+			move_area(k, buf, dropped);
+			__atomic_add_fetch(&k->sections_appended, 1,
+					   __ATOMIC_RELAXED);
+		} else {
+			__atomic_add_fetch(&k->sections_discarded, 1,
+					   __ATOMIC_RELAXED);
+		}
+		__ukcov_kunlock(&k->lock);
 	} else {
-		k->sections_discarded++;
+		__atomic_add_fetch(&k->sections_discarded, 1, __ATOMIC_RELAXED);
 	}
-	__ukcov_unlock(&k->lock, &ss);
 	if (irq_slot >= 0)
 		__ukcov_irq_put(irq_slot);
 	else

@@ -49,7 +49,7 @@ static unsigned long irq_words = IRQ_WORDS_DEFAULT;
 static char *irq_base;		/* published with release, read with acquire */
 static uint64_t irq_free = ~0ull;	/* bit i set: slot i is free */
 static uint64_t irq_skipped;
-static int irq_reserve_lock;
+static ukcov_lock_t irq_reserve_lock;
 
 /*
  * Reserve every interrupt area up front, in task context (the first
@@ -217,7 +217,7 @@ struct user_action {
 };
 
 static struct user_action actions[_NSIG];
-static int sig_lock;
+static ukcov_lock_t sig_lock;
 static int (*real_sigaction)(int, const struct sigaction *,
 			     struct sigaction *);
 

@@ -49,7 +49,7 @@ struct ukcov_gen *__ukcov_base_gen(struct ukcov_thread *th)
 	unsigned int i;
 
 	for (i = 0; i < c->depth; i++) {
-		if (c->frames[i].kcov)
+		if (c->frames[i].kcov || c->frames[i].muted)
 			return &c->frames[i].saved;
 	}
 	return &th->gen;
