@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Documentation lint:
+#   - `groff -man -ww -z` prints nothing for any page in man/ (groff reports
+#     problems on stderr but exits 0, so its output is what is checked);
+#   - every public function of include/ukcov.h has a section 3 page;
+#   - every code block of docs/design.md, and every .EX/.EE excerpt of the
+#     man pages, is found verbatim in a file of examples/.
+# Exit 0 = pass, 1 = fail, 77 = skip (groff missing and not installable).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+if ! command -v groff >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq groff; } >/dev/null 2>&1
+	fi
+	if ! command -v groff >/dev/null 2>&1; then
+		echo "groff is not installed"
+		exit 77
+	fi
+fi
+
+fail=0
+problem() {
+	echo "man-lint: $*"
+	fail=1
+}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# 1. groff, from a man hierarchy so that ".so man3/x.3" resolves as it does
+#    once installed.
+pages=$(ls man/*.[1-8] 2>/dev/null)
+[ -n "$pages" ] || problem "no man pages in man/"
+for p in $pages; do
+	sec=${p##*.}
+	mkdir -p "$tmp/man/man$sec"
+	cp "$p" "$tmp/man/man$sec/"
+done
+for p in $pages; do
+	sec=${p##*.}
+	out=$(cd "$tmp/man" && groff -man -ww -z "man$sec/${p##*/}" 2>&1)
+	[ -z "$out" ] || problem "$p: groff says: $out"
+done
+
+# 2. A section 3 page for every function declared UKCOV_API.
+funcs=$(grep -E '^UKCOV_API' include/ukcov.h |
+	grep -oE '\bukcov_[a-z0-9_]+\(' | tr -d '(' | sort -u)
+[ -n "$funcs" ] || problem "no UKCOV_API function found in include/ukcov.h"
+for f in $funcs; do
+	[ -f "man/$f.3" ] || problem "$f: no man/$f.3"
+done
+[ -f man/ukcov.7 ] || problem "no man/ukcov.7"
+
+# 3. Code excerpts come from examples/.
+examples=$(ls examples/* 2>/dev/null)
+# found BLOCKFILE: is the block a run of whole lines of some example?
+found() {
+	local block ex content
+	block=$(cat "$1")
+	[ -n "$block" ] || return 0
+	for ex in $examples; do
+		content=$(cat "$ex")
+		case $'\n'"$content"$'\n' in
+		*$'\n'"$block"$'\n'*) return 0 ;;
+		esac
+	done
+	return 1
+}
+
+if [ -f docs/design.md ]; then
+	# Fenced blocks: ``` or ```lang ... ```.
+	awk -v dir="$tmp" '
+		/^```/ {
+			if (inblk) { inblk = 0; close(f) }
+			else { inblk = 1; n++; f = dir "/md." n; start[n] = NR;
+			       printf "" > f; print NR > (f ".line") ; close(f ".line") }
+			next
+		}
+		inblk { print > f }
+	' docs/design.md
+	for b in "$tmp"/md.*; do
+		case $b in *.line) continue ;; esac
+		[ -e "$b" ] || continue
+		found "$b" || problem "docs/design.md:$(cat "$b.line"): code block not found verbatim in examples/"
+	done
+fi
+
+for p in $pages; do
+	# Excerpts between .EX and .EE, with troff escapes undone.
+	awk -v dir="$tmp" -v base="${p##*/}" '
+		/^\.EX/ { inblk = 1; n++; f = dir "/ex." base "." n;
+			  printf "" > f; print NR > (f ".line"); close(f ".line"); next }
+		/^\.EE/ { inblk = 0; close(f); next }
+		inblk {
+			line = $0
+			sub(/^\\&/, "", line)
+			gsub(/\\-/, "-", line)
+			gsub(/\\e/, "\\", line)
+			print line > f
+		}
+	' "$p"
+	for b in "$tmp"/ex."${p##*/}".*; do
+		case $b in *.line) continue ;; esac
+		[ -e "$b" ] || continue
+		found "$b" || problem "$p:$(cat "$b.line"): excerpt not found verbatim in examples/"
+	done
+done
+
+exit $fail
