@@ -153,12 +153,89 @@ clean:
 
 -include bench/bench.mk
 
-# The demonstration: the examples, built and run one after the other.
-DEMOS := kcov-trace-pc kcov-trace-cmp remote-worker thread-pool signals
-demo: all
-	@for d in $(DEMOS); do \
-		if [ -x $(BUILD)/examples/$$d ]; then \
-			echo "== examples/$$d.c"; \
-			$(BUILD)/examples/$$d || exit 1; \
-		fi; \
-	done
+# ---- tools and demo (ukcov-run, ukcov-report, `make demo`) ----------------
+# ukcov-run and ukcov-report are ordinary programs (never instrumented).
+# ukcov-report symbolizes with elfutils' libdw when its header is installed
+# (Debian: libdw-dev), else with symbol tables only and says so per module.
+HAVE_LIBDW := $(shell test -e /usr/include/elfutils/libdw.h && echo 1)
+TOOLS_CFLAGS := $(BASE_CFLAGS)
+ifeq ($(HAVE_LIBDW),1)
+REPORT_CFLAGS := -DHAVE_LIBDW
+REPORT_LIBS := -ldw -lelf
+endif
+TOOLS := $(BUILD)/tools/ukcov-run $(BUILD)/tools/ukcov-report
+TOOLS_HDRS := tools/ukcov-tools.h include/ukcov.h include/ukcov/kcov.h include/ukcov/file.h
+
+.PHONY: tools
+all: tools
+tools: $(TOOLS)
+$(BUILD)/tools/ukcov-run: tools/ukcov-run.c $(TOOLS_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOLS_CFLAGS) -o $@ $<
+# The libdw choice is part of the target: a stamp records it.
+$(BUILD)/tools/libdw-$(if $(HAVE_LIBDW),yes,no):
+	@mkdir -p $(dir $@)
+	@rm -f $(BUILD)/tools/libdw-*
+	@touch $@
+$(BUILD)/tools/ukcov-report: tools/ukcov-report.c $(TOOLS_HDRS) $(BUILD)/tools/libdw-$(if $(HAVE_LIBDW),yes,no)
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOLS_CFLAGS) $(REPORT_CFLAGS) -o $@ $< $(REPORT_LIBS)
+
+# The demo program: like every example, plus -fno-optimize-sibling-calls so
+# that gcc never turns a function's last coverage callback into a tail jump,
+# whose recorded PC would then be the caller's (see ukcov-report(1)).
+$(BUILD)/examples/demo-server: examples/demo-server.c $(LIB_DEP) include/ukcov.h
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(COV_FLAGS) -fno-optimize-sibling-calls -o $@ $< \
+		-rdynamic $(LINK_UKCOV) $(LDLIBS) -ldl
+
+# `make demo`: the README's main command.  Installs libdw-dev and lcov with
+# apt-get when root and they are missing (else goes on without them), builds
+# everything, runs examples/demo-server.c under ukcov-run and reports.
+DEMO_DIR := $(BUILD)/demo
+DEMO_HANDLES := 0x8100000000000001,0x8100000000000002
+demo:
+	@need=; \
+	test -e /usr/include/elfutils/libdw.h || need="$$need libdw-dev"; \
+	command -v genhtml >/dev/null 2>&1 || need="$$need lcov"; \
+	if [ -n "$$need" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "demo: installing$$need (apt-get)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq $$need; } >/dev/null 2>&1 || \
+			echo "demo: could not install$$need; going on without"; \
+	fi
+	@$(MAKE) -s lib tools $(BUILD)/examples/demo-server
+	@mkdir -p $(DEMO_DIR)
+	@echo
+	@echo "== ukcov-run --handle $(DEMO_HANDLES) --signal ALRM,CHLD -o $(DEMO_DIR)/demo.cov -- $(BUILD)/examples/demo-server"
+	@$(BUILD)/tools/ukcov-run --handle $(DEMO_HANDLES) --signal ALRM,CHLD \
+		-o $(DEMO_DIR)/demo.cov -- $(BUILD)/examples/demo-server
+	@echo
+	@echo "== ukcov-report $(DEMO_DIR)/demo.cov"
+	@$(BUILD)/tools/ukcov-report $(DEMO_DIR)/demo.cov
+	@echo
+	@echo "How to read it: each thread's own trace is a 'thread:' area (main, the"
+	@echo "early-exiting config thread, the pool threads, the clients).  The pool"
+	@echo "runs every job as a section for the submitter's common handle"
+	@echo "(ukcov_capture/ukcov_run_captured): under ukcov-run all threads share one,"
+	@echo "so 'common' holds the pool's work for everybody (serve, account, and the"
+	@echo "main thread's stats job).  To tell the clients apart, each request body"
+	@echo "runs in a nested section for its client's own global handle, which"
+	@echo "ukcov-run collected with --handle: handle:app1:1 is client-0's GETs,"
+	@echo "handle:app1:2 client-1's PUTs.  signal:SIGALRM and signal:SIGCHLD are"
+	@echo "the handlers, kept out of the interrupted threads' traces."
+	@echo
+	@if [ ! -e /usr/include/elfutils/libdw.h ]; then \
+		echo "demo: no HTML report: ukcov-report was built without libdw (no lines); install libdw-dev (apt-get install libdw-dev) and rerun"; \
+	elif ! command -v genhtml >/dev/null 2>&1; then \
+		$(BUILD)/tools/ukcov-report -L $(DEMO_DIR)/demo.info $(DEMO_DIR)/demo.cov; \
+		echo "demo: no HTML report: genhtml is not installed (apt-get install lcov)"; \
+	else \
+		$(BUILD)/tools/ukcov-report -L $(DEMO_DIR)/demo.info $(DEMO_DIR)/demo.cov 2>/dev/null && \
+		rm -rf $(DEMO_DIR)/html && \
+		genhtml -q --show-details --legend -t "ukcov demo-server" \
+			-o $(DEMO_DIR)/html $(DEMO_DIR)/demo.info >/dev/null 2>$(DEMO_DIR)/genhtml.log && \
+		echo "HTML report (one test per area; 'details' splits it): $(DEMO_DIR)/html/index.html" || \
+		{ echo "demo: genhtml failed, see $(DEMO_DIR)/genhtml.log"; exit 1; }; \
+	fi
+# ---- end of tools and demo ------------------------------------------------

@@ -138,8 +138,11 @@ static void add_handle_area(uint32_t kind, uint64_t handle)
 	struct ukcov *k;
 	int fd;
 
-	if (nhandle_areas == MAX_HANDLE_AREAS)
+	if (nhandle_areas == MAX_HANDLE_AREAS) {
+		warn("UKCOV_HANDLES/UKCOV_SIGNALS", "...",
+		     "more than 128 handles; the rest are ignored");
 		return;
+	}
 	fd = open_area();
 	if (fd < 0)
 		return;
@@ -400,8 +403,11 @@ static void parse_list(const char *var, uint32_t kind)
 
 	if (!s || !*s)
 		return;
-	strncpy(buf, s, sizeof(buf) - 1);
-	buf[sizeof(buf) - 1] = 0;
+	if (strlen(s) >= sizeof(buf)) {
+		warn(var, "...", "longer than 1023 characters; ignored");
+		return;
+	}
+	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (kind == UKCOV_AREA_SIGNAL) {

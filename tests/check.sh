@@ -3,8 +3,9 @@
 #   - the tests built with gcc, and with clang, against the shared library;
 #   - the tests built with ASan+UBSan and with TSan (static library);
 #   - the lints and install checks in tests/lint/.
-# Missing compilers are installed with apt-get when running as root,
-# otherwise their suites are reported as skipped.  Ends with one line
+# Missing packages (clang, valgrind, pkg-config, g++, libdw-dev, lcov,
+# groff) are installed with apt-get when running as root; otherwise what
+# needs them is reported as skipped.  Ends with one line
 # "N passed, N failed, N skipped" summing every suite.
 set -u
 cd "$(dirname "$0")/.."
@@ -16,6 +17,10 @@ command -v clang >/dev/null 2>&1 || need_pkgs+=(clang)
 command -v valgrind >/dev/null 2>&1 || need_pkgs+=(valgrind)
 command -v pkg-config >/dev/null 2>&1 || need_pkgs+=(pkg-config)
 command -v g++ >/dev/null 2>&1 || need_pkgs+=(g++)
+# ukcov-report symbolizes with libdw; its tests feed genhtml.
+[ -e /usr/include/elfutils/libdw.h ] || need_pkgs+=(libdw-dev)
+command -v genhtml >/dev/null 2>&1 || need_pkgs+=(lcov)
+command -v groff >/dev/null 2>&1 || need_pkgs+=(groff)
 if [ ${#need_pkgs[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	echo "check: installing ${need_pkgs[*]} (apt-get)"
 	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
