@@ -1,0 +1,1 @@
+-include bench/peers/peers.mk
