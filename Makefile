@@ -13,6 +13,7 @@ CC ?= cc
 BUILD ?= build
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
+BINDIR ?= $(PREFIX)/bin
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
@@ -126,7 +127,7 @@ runtests: all
 check:
 	tests/check.sh
 
-install: lib
+install: lib tools
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ukcov \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 $(SO) $(ARCHIVE) $(DESTDIR)$(LIBDIR)/
@@ -139,11 +140,18 @@ install: lib
 	    $(NAME).pc.in > $(DESTDIR)$(PKGCONFIGDIR)/$(NAME).pc
 	for f in man/*.3; do [ -e "$$f" ] && cp -P $$f $(DESTDIR)$(MANDIR)/man3/; done; true
 	for f in man/*.7; do [ -e "$$f" ] && cp -P $$f $(DESTDIR)$(MANDIR)/man7/; done; true
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BINDIR)
+	install -m 755 $(BUILD)/tools/ukcov-run $(BUILD)/tools/ukcov-report $(DESTDIR)$(BINDIR)/
+	for f in man/*.1; do [ -e "$$f" ] && cp -P $$f $(DESTDIR)$(MANDIR)/man1/; done; true
+	for f in man/*.5; do [ -e "$$f" ] && cp -P $$f $(DESTDIR)$(MANDIR)/man5/; done; true
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/lib$(NAME).so* $(DESTDIR)$(LIBDIR)/lib$(NAME).a
 	rm -f $(DESTDIR)$(INCLUDEDIR)/ukcov.h $(DESTDIR)$(PKGCONFIGDIR)/$(NAME).pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ukcov
+	rm -f $(DESTDIR)$(BINDIR)/ukcov-run $(DESTDIR)$(BINDIR)/ukcov-report
+	rm -f $(DESTDIR)$(MANDIR)/man1/ukcov-*.1 $(DESTDIR)$(MANDIR)/man5/ukcov-*.5 \
+		$(DESTDIR)$(MANDIR)/man3/ukcov_*.3 $(DESTDIR)$(MANDIR)/man7/ukcov.7
 
 bench:
 	bench/run.sh
