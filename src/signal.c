@@ -248,6 +248,20 @@ static void read_action(int sig, struct sigaction *out)
 	} while (__atomic_fetch_add(&u->seq, 0, __ATOMIC_ACQ_REL) != s);
 }
 
+/* The handler and its flags only: all that a delivery needs. */
+static void read_handler(int sig, sighandler_t *fn, int *flags)
+{
+	struct user_action *u = &actions[sig];
+	unsigned int s;
+
+	do {
+		while ((s = __atomic_load_n(&u->seq, __ATOMIC_ACQUIRE)) & 1)
+			cpu_relax();
+		*fn = __atomic_load_n(&u->act.sa_handler, __ATOMIC_RELAXED);
+		*flags = __atomic_load_n(&u->act.sa_flags, __ATOMIC_RELAXED);
+	} while (__atomic_fetch_add(&u->seq, 0, __ATOMIC_ACQ_REL) != s);
+}
+
 /* Called with sig_lock held. */
 static void write_action(int sig, const struct sigaction *act, bool wrapped)
 {
@@ -276,28 +290,35 @@ static uintptr_t interrupted_sp_of(void *uc)
 static void wrapper(int sig, siginfo_t *si, void *uc)
 {
 	struct ukcov_hframe f;
-	struct sigaction a;
-	int e = errno;
+	sighandler_t fn;
+	int e = errno, flags;
 
 	__ukcov_hframe_enter(&f, sig, interrupted_sp_of(uc));
-	read_action(sig, &a);
-	if (a.sa_flags & SA_RESETHAND) {
+	read_handler(sig, &fn, &flags);
+	if (flags & SA_RESETHAND) {
 		/* The kernel reset its side to SIG_DFL before calling us. */
-		struct sigaction dfl = a;
+		struct sigaction dfl;
 		sigset_t ss;
 
-		dfl.sa_handler = SIG_DFL;
 		/* Holders block signals: never held on this thread. */
 		__ukcov_lock(&sig_lock, &ss);
+		read_action(sig, &dfl);
+		dfl.sa_handler = SIG_DFL;
 		write_action(sig, &dfl, false);
 		__ukcov_unlock(&sig_lock, &ss);
 	}
 	errno = e;
-	if (a.sa_flags & SA_SIGINFO) {
-		if (a.sa_sigaction)
-			a.sa_sigaction(sig, si, uc);
-	} else if (a.sa_handler != SIG_DFL && a.sa_handler != SIG_IGN) {
-		a.sa_handler(sig);
+	if (flags & SA_SIGINFO) {
+		/* sa_sigaction shares sa_handler's storage. */
+		union {
+			sighandler_t h;
+			void (*a)(int, siginfo_t *, void *);
+		} u = { .h = fn };
+
+		if (u.a)
+			u.a(sig, si, uc);
+	} else if (fn != SIG_DFL && fn != SIG_IGN) {
+		fn(sig);
 	}
 	e = errno;
 	__ukcov_hframe_exit(&f);
