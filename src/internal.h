@@ -132,6 +132,7 @@ struct ukcov_thread {
 	uint64_t common_handle;		/* inherited at thread creation, fork */
 	unsigned int sig_depth;		/* signal handlers running, nested */
 	struct ukcov_hframe *hframes;	/* innermost running handler */
+	unsigned int klocks;		/* kcov locks held or being taken */
 	bool exit_hook;			/* thread-exit destructor armed */
 	struct ukcov_ctx task_ctx;	/* the task context's sections */
 };
@@ -197,17 +198,22 @@ struct ukcov {
  * held by the thread it interrupted.  It stores 1.
  *
  * kcov->lock may also be taken without touching the signal mask, by
- * __ukcov_klock, which stores the taker's ukcov_thread: a remote section's
- * start and stop then make no system call.  A signal handler that finds the
- * lock held by the very thread it interrupted cannot wait for it, and gets
- * false (its section is skipped, and counted).  A handler that opened a
- * section always finds the lock free again at its stop: the code it
- * interrupted cannot take the lock before the handler returns.
+ * __ukcov_klock: a remote section's start and stop then make no system
+ * call.  Its rule against deadlock: a signal handler waits for a kcov lock
+ * only if its own thread holds (or is taking) no kcov lock, in any context;
+ * otherwise it gets false and its section is skipped, and counted.  So a
+ * waiter's thread never holds a lock anyone waits for, and every holder
+ * runs on: a handler on the holder's thread does not wait, and a holder
+ * with signals blocked is never interrupted.  (Without the rule, two
+ * threads each holding one kcov's lock, each interrupted by a handler
+ * wanting the other's, would spin forever.)  A handler that opened a
+ * section can always wait at its stop: the code it interrupted cannot take
+ * a lock before the handler returns.
  */
 hidden void __ukcov_lock(ukcov_lock_t *lock, sigset_t *saved);
 hidden void __ukcov_unlock(ukcov_lock_t *lock, const sigset_t *saved);
 hidden bool __ukcov_klock(ukcov_lock_t *lock, struct ukcov_thread *th);
-hidden void __ukcov_kunlock(ukcov_lock_t *lock);
+hidden void __ukcov_kunlock(ukcov_lock_t *lock, struct ukcov_thread *th);
 
 /* kcov.c */
 hidden struct ukcov *__ukcov_obj_get(int fd);

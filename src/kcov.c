@@ -67,6 +67,14 @@ bool __ukcov_klock(ukcov_lock_t *lock, struct ukcov_thread *th)
 	ukcov_lock_t me = (ukcov_lock_t)th, v;
 	unsigned int spins = 0;
 
+	/* The rule in internal.h: a handler whose thread holds one waits
+	 * for none. */
+	if (th->sig_depth && READ_ONCE(th->klocks))
+		return false;
+	/* Counted before the attempt: a handler arriving from here on sees
+	 * it (same thread: the compiler barrier is the pair). */
+	WRITE_ONCE(th->klocks, th->klocks + 1);
+	barrier();
 	for (;;) {
 		v = 0;
 		/* Pairs with the release in __ukcov_kunlock / __ukcov_unlock. */
@@ -74,8 +82,6 @@ bool __ukcov_klock(ukcov_lock_t *lock, struct ukcov_thread *th)
 						__ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED))
 			return true;
-		if (v == me)
-			return false; /* we interrupted our own holder */
 		if (++spins > 64)
 			sched_yield();
 		else
@@ -83,9 +89,11 @@ bool __ukcov_klock(ukcov_lock_t *lock, struct ukcov_thread *th)
 	}
 }
 
-void __ukcov_kunlock(ukcov_lock_t *lock)
+void __ukcov_kunlock(ukcov_lock_t *lock, struct ukcov_thread *th)
 {
 	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+	barrier();
+	WRITE_ONCE(th->klocks, th->klocks - 1);
 }
 
 static void fd_mark(int fd, bool on)

@@ -457,7 +457,7 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 	g.mode = k->mode;
 	g.sequence = k->sequence;
 	words = k->remote_size;
-	__ukcov_kunlock(&k->lock);
+	__ukcov_kunlock(&k->lock, th);
 	if (!ok)
 		return false;
 	f->dropped = 0;
@@ -568,7 +568,7 @@ static void section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 			__atomic_add_fetch(&k->sections_discarded, 1,
 					   __ATOMIC_RELAXED);
 		}
-		__ukcov_kunlock(&k->lock);
+		__ukcov_kunlock(&k->lock, th);
 	} else {
 		__atomic_add_fetch(&k->sections_discarded, 1, __ATOMIC_RELAXED);
 	}
