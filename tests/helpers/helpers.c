@@ -464,6 +464,39 @@ void t_sig_raise_if(bool on, int sig)
 		raise(sig);
 }
 
+struct pcs_of {
+	void (*fn)(int);
+	int arg;
+	unsigned long n;
+};
+
+static void *pcs_of_thread(void *p)
+{
+	struct pcs_of *a = p;
+	struct t_kcov k;
+
+	t_kcov_open(&k, 1ul << 16);
+	if (ukcov_ioctl(k.fd, KCOV_ENABLE, KCOV_TRACE_PC))
+		t_fail("t_sig_pcs_of: KCOV_ENABLE: %s", strerror(errno));
+	a->fn(a->arg);
+	if (ukcov_ioctl(k.fd, KCOV_DISABLE, 0))
+		t_fail("t_sig_pcs_of: KCOV_DISABLE: %s", strerror(errno));
+	a->n = t_count_in(&k, t_range_of((const void *)a->fn));
+	t_kcov_close(&k);
+	return NULL;
+}
+
+unsigned long t_sig_pcs_of(void (*fn)(int), int arg)
+{
+	struct pcs_of a = { fn, arg, 0 };
+
+	t_run_thread(pcs_of_thread, &a);
+	if (!a.n)
+		t_fail("t_sig_pcs_of: a call of %p(%d) records no PC", 
+		       (void *)fn, arg);
+	return a.n;
+}
+
 int t_sig_run_self(const char *arg, const char *name, const char *value,
 		   char *err, size_t errlen)
 {

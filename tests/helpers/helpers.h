@@ -194,6 +194,17 @@ void t_set_count(struct t_kcov *k, unsigned long n);
  * err (NUL-terminated, at most errlen - 1 bytes).  Returns the exit status,
  * or -1 if it did not exit normally.
  */
+/* T_SIG_TSAN: 1 when built with ThreadSanitizer (gcc or clang). */
+#if defined(__SANITIZE_THREAD__)
+#define T_SIG_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define T_SIG_TSAN 1
+#endif
+#endif
+#ifndef T_SIG_TSAN
+#define T_SIG_TSAN 0
+#endif
 unsigned long t_sig_count_outside(const struct t_kcov *k,
 				  const struct t_range *r, unsigned int n);
 long t_sig_first_in(const struct t_kcov *k, struct t_range r);
@@ -201,6 +212,14 @@ long t_sig_last_in(const struct t_kcov *k, struct t_range r);
 unsigned long t_sig_snapshot(const struct t_kcov *k, unsigned long *dst,
 			     unsigned long cap);
 void t_sig_raise_if(bool on, int sig);
+/*
+ * t_sig_pcs_of: how many PCs one call fn(arg) records within fn's own
+ * range, measured on a new thread collecting locally (fails the test if
+ * none).  Compilers differ in how many PCs a loop records (clang
+ * if-converts and unrolls where gcc does not): tests compare what a
+ * handler recorded with this instead of assuming one PC per iteration.
+ */
+unsigned long t_sig_pcs_of(void (*fn)(int), int arg);
 int t_sig_run_self(const char *arg, const char *name, const char *value,
 		   char *err, size_t errlen);
 
