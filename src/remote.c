@@ -32,6 +32,9 @@ struct reg_slot {
 
 static struct reg_slot reg[REG_SLOTS];
 static ukcov_lock_t reg_lock;		/* protects writers of reg[] */
+/* Handles registered now; 0 lets a start skip the lookup.  A start that
+ * reads a stale 0 behaves as if it came just before the registration. */
+static unsigned int reg_used;
 
 /*
  * Section buffers of task-context sections, by size (Linux's task pool):
@@ -155,6 +158,7 @@ static int reg_insert(uint64_t h, struct ukcov *k)
 	if ((h & KCOV_SUBSYSTEM_MASK) == UKCOV_SUBSYSTEM_SIGNAL)
 		__atomic_add_fetch(&__ukcov_signal_handles, 1,
 				   __ATOMIC_RELAXED);
+	__atomic_add_fetch(&reg_used, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&reg[free_slot].kcov, k, __ATOMIC_RELAXED);
 	/* Pairs with the acquire loads in reg_lookup_get. */
 	smp_store_release(&reg[free_slot].handle, h);
@@ -173,6 +177,7 @@ static void reg_remove(uint64_t h, struct ukcov *k)
 			return;
 		if (v == h && reg[i].kcov == k) {
 			smp_store_release(&reg[i].handle, REG_TOMB);
+			__atomic_sub_fetch(&reg_used, 1, __ATOMIC_RELAXED);
 			if ((h & KCOV_SUBSYSTEM_MASK) == UKCOV_SUBSYSTEM_SIGNAL)
 				__atomic_sub_fetch(&__ukcov_signal_handles, 1,
 						   __ATOMIC_RELAXED);
@@ -488,30 +493,52 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 	return true;
 }
 
+/* A registered handle's owner was found: open its section, or mute f. */
+static __attribute__((noinline)) void start_found(struct ukcov_thread *th,
+						  struct ukcov_frame *f,
+						  struct ukcov *k,
+						  uint64_t handle)
+{
+	if (section_open(th, f, k, handle))
+		return;
+	/* Skipped: its code must not land in an outer section. */
+	f->kcov = NULL;
+	f->muted = true;
+	f->saved = th->gen;
+	__ukcov_gen_stop(&th->gen);
+	__ukcov_put(k);
+}
+
+/* The lookup, out of line so the common case (no owner) stays cheap. */
+static __attribute__((noinline)) void start_lookup(struct ukcov_thread *th,
+						   struct ukcov_frame *f,
+						   uint64_t handle)
+{
+	struct ukcov *k;
+
+	if (!__ukcov_handle_valid(handle, true, true, false))
+		return;
+	k = reg_lookup_get(handle);
+	if (k)
+		start_found(th, f, k, handle);
+}
+
 void ukcov_remote_start(uint64_t handle)
 {
 	struct ukcov_thread *th = &__ukcov_cur;
 	struct ukcov_ctx *c = cur_ctx(th);
 	struct ukcov_frame *f;
-	struct ukcov *k = NULL;
 
-	if (c->depth >= UKCOV_REMOTE_MAX_DEPTH) {
+	if (unlikely(c->depth >= UKCOV_REMOTE_MAX_DEPTH)) {
 		c->skipped++;
 		return;
 	}
 	f = &c->frames[c->depth];
 	f->kcov = NULL;
-	if (handle && __ukcov_handle_valid(handle, true, true, false))
-		k = reg_lookup_get(handle);
 	f->muted = false;
-	if (k && !section_open(th, f, k, handle)) {
-		/* Skipped: its code must not land in an outer section. */
-		f->kcov = NULL;
-		f->muted = true;
-		f->saved = th->gen;
-		__ukcov_gen_stop(&th->gen);
-		__ukcov_put(k);
-	}
+	/* Handle 0, or nothing registered anywhere: a no-op frame. */
+	if (handle && READ_ONCE(reg_used))
+		start_lookup(th, f, handle);
 	/* Counted only now: the frame is complete. */
 	barrier();
 	c->depth++;
@@ -583,6 +610,7 @@ void ukcov_remote_stop(void)
 {
 	struct ukcov_thread *th = &__ukcov_cur;
 	struct ukcov_ctx *c = cur_ctx(th);
+	struct ukcov_frame *f;
 
 	if (c->skipped) {
 		c->skipped--;
@@ -590,6 +618,12 @@ void ukcov_remote_stop(void)
 	}
 	if (!c->depth)
 		return;
+	f = &c->frames[c->depth - 1];
+	if (!f->kcov && !f->muted) {
+		/* A no-op frame: nothing to restore, append or put. */
+		c->depth--;
+		return;
+	}
 	section_close(th, c);
 }
 
