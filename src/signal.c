@@ -568,6 +568,8 @@ static longjmp_fn real_longjmp, real_siglongjmp, real__longjmp,
 	{                                                                      \
 		if (__ukcov_cur.hframes)                                       \
 			leave_handlers(env);                                   \
+		if (!real_longjmp)                                             \
+			__ukcov_init(); /* a jump before our constructor */   \
 		(real ? real : real_longjmp)(env, val);                        \
 	}
 
