@@ -209,7 +209,11 @@ int ukcov_open(void)
 	int fd;
 
 	__ukcov_init();
-	/* Areas are never executable: sealed so where the kernel can. */
+	/*
+	 * Sealed against exec where the kernel can (Linux 6.3+): no execve or
+	 * chmod +x of the descriptor.  That does not stop a PROT_EXEC mmap of
+	 * it; ukcov_mmap refuses those, and the runtime's own view is RW.
+	 */
 	fd = memfd_create("ukcov", MFD_CLOEXEC | UKCOV_MFD_NOEXEC_SEAL);
 	if (fd < 0 && errno == EINVAL)
 		fd = memfd_create("ukcov", MFD_CLOEXEC);
@@ -584,26 +588,158 @@ static int sys_close(int fd)
 	return (int)syscall(SYS_close, fd);
 }
 
-int ukcov_close(int fd)
+/*
+ * Another descriptor of this process open on the file (dev, ino), or -1.
+ * Async-signal-safe (close(2) is): getdents64 into a stack buffer.
+ */
+static int other_fd_on(dev_t dev, ino_t ino)
+{
+	struct dirent64_hdr {
+		uint64_t ino;
+		int64_t off;
+		unsigned short reclen;
+		unsigned char type;
+		char name[];
+	};
+	char buf[4096];
+	int dir, found = -1;
+	long n, off;
+
+	dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -1;
+	while (found < 0 &&
+	       (n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n && found < 0;) {
+			struct dirent64_hdr *d = (struct dirent64_hdr *)(buf + off);
+			struct stat st;
+			int fd = 0;
+			const char *p;
+
+			off += d->reclen;
+			for (p = d->name; *p >= '0' && *p <= '9'; p++)
+				fd = fd * 10 + (*p - '0');
+			if (*p || p == d->name || fd == dir)
+				continue;
+			if (fstat(fd, &st) == 0 && st.st_dev == dev &&
+			    st.st_ino == ino)
+				found = fd;
+		}
+	}
+	sys_close(dir);
+	return found;
+}
+
+/*
+ * Descriptor fd of k is gone (closed, or replaced by dup2).  Under Linux
+ * the open file lives on while any descriptor refers to it: if a dup()
+ * does, it takes over the reference; otherwise the reference is dropped.
+ */
+static void fd_gone(struct ukcov *k, int fd)
+{
+	int other = other_fd_on(k->dev, k->ino);
+	sigset_t ss;
+
+	/*
+	 * Whoever turns file_ref off puts the reference: here, or ukcov_open
+	 * finding the number reused (drop_fd_locked) if it came first.
+	 */
+	__ukcov_lock(&objs_lock, &ss);
+	if (!k->file_ref || k->fd != fd) {
+		k = NULL;
+	} else if (other >= 0) {
+		k->fd = other;
+		fd_mark(other, true);
+		k = NULL;
+	} else {
+		k->file_ref = false;
+	}
+	__ukcov_unlock(&objs_lock, &ss);
+	if (k)
+		__ukcov_put(k);
+}
+
+/*
+ * The object whose descriptor reference is held as fd, with a reference
+ * taken; fd's bit is cleared before the caller closes the number, so that
+ * a ukcov_open that reuses it right after owns the bit.
+ */
+static struct ukcov *obj_of_fd(int fd)
 {
 	struct ukcov *k = NULL;
 	sigset_t ss;
-	int ret;
 
-	if (fd_marked(fd)) {
-		__ukcov_lock(&objs_lock, &ss);
-		k = drop_fd_locked(fd);
-		fd_mark(fd, false);
-		__ukcov_unlock(&objs_lock, &ss);
-	}
+	if (!fd_marked(fd))
+		return NULL;
+	__ukcov_lock(&objs_lock, &ss);
+	for (k = live_objs; k; k = k->next)
+		if (k->file_ref && k->fd == fd && __ukcov_tryget(k))
+			break;
+	fd_mark(fd, false);
+	__ukcov_unlock(&objs_lock, &ss);
+	return k;
+}
+
+int ukcov_close(int fd)
+{
+	struct ukcov *k = obj_of_fd(fd);
+	int ret, e;
+
 	ret = sys_close(fd);
+	e = errno;
 	if (k) {
-		int e = errno;
-
+		/* Linux releases the number even when close reports an error. */
+		if (ret == 0 || e != EBADF)
+			fd_gone(k, fd);
 		__ukcov_put(k);
-		errno = e;
 	}
+	errno = e;
 	return ret;
+}
+
+static int (*real_dup2)(int, int);
+static int (*real_dup3)(int, int, int);
+
+/* dup2/dup3 onto a ukcov descriptor close it first. */
+static int after_dup(struct ukcov *k, int newfd, int ret)
+{
+	struct stat st;
+	int e = errno;
+
+	if (k) {
+		if (ret < 0 || (fstat(newfd, &st) == 0 && st.st_ino == k->ino &&
+				st.st_dev == k->dev))
+			fd_mark(newfd, true); /* still this object's */
+		else
+			fd_gone(k, newfd);
+		__ukcov_put(k);
+	}
+	errno = e;
+	return ret;
+}
+
+UKCOV_API int dup2(int oldfd, int newfd);
+int dup2(int oldfd, int newfd)
+{
+	struct ukcov *k = oldfd != newfd ? obj_of_fd(newfd) : NULL;
+
+	if (!real_dup2)
+		__ukcov_init();
+	return after_dup(k, newfd, real_dup2 ? real_dup2(oldfd, newfd)
+					     : (int)syscall(SYS_dup3, oldfd,
+							    newfd, 0));
+}
+
+UKCOV_API int dup3(int oldfd, int newfd, int flags);
+int dup3(int oldfd, int newfd, int flags)
+{
+	struct ukcov *k = oldfd != newfd ? obj_of_fd(newfd) : NULL;
+
+	if (!real_dup3)
+		__ukcov_init();
+	return after_dup(k, newfd, real_dup3 ? real_dup3(oldfd, newfd, flags)
+					     : (int)syscall(SYS_dup3, oldfd,
+							    newfd, flags));
 }
 
 /*
@@ -621,6 +757,8 @@ void __ukcov_kcov_init(void)
 {
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
 	real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	real_dup2 = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
+	real_dup3 = (int (*)(int, int, int))dlsym(RTLD_NEXT, "dup3");
 }
 
 /* A thread exits: Linux's kcov_task_exit for both of its bindings. */

@@ -237,7 +237,9 @@ static int copy_from_user(void *dst, const void *src, size_t len)
 int __ukcov_remote_enable(struct ukcov *k, unsigned long arg)
 {
 	struct ukcov_thread *th = &__ukcov_cur;
-	const char *uarg = (const char *)arg;
+	/* An integer until copied: a bad pointer must not be dereferenced,
+	 * nor even offset (UB for NULL). */
+	uintptr_t uarg = (uintptr_t)arg;
 	/* The header's 24 bytes, then the handles. */
 	uint64_t raw[3 + KCOV_REMOTE_MAX_HANDLES];
 	const struct kcov_remote_arg *a = (const struct kcov_remote_arg *)raw;
@@ -247,12 +249,14 @@ int __ukcov_remote_enable(struct ukcov *k, unsigned long arg)
 	int mode, ret;
 
 	/* The unlocked part, in Linux's order. */
-	if (copy_from_user(&num, uarg + offsetof(struct kcov_remote_arg,
-						 num_handles), sizeof(num)))
+	if (copy_from_user(&num,
+			   (const void *)(uarg + offsetof(struct kcov_remote_arg,
+							 num_handles)),
+			   sizeof(num)))
 		return -EFAULT;
 	if (num > KCOV_REMOTE_MAX_HANDLES)
 		return -EINVAL;
-	if (copy_from_user(raw, uarg,
+	if (copy_from_user(raw, (const void *)uarg,
 			   sizeof(*a) + num * sizeof(uint64_t)))
 		return -EFAULT;
 	if (a->num_handles != num)

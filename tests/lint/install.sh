@@ -216,7 +216,7 @@ soname=$(readelf -dW "$real_so" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
 exports=$(nm -D --defined-only "$real_so" | awk '{ print $NF " " $(NF-1) }' | sed 's/@.*\( [A-Za-z]\)$/\1/')
 # Interposed libc functions: close and pthread_create (kcov's close, the
 # common handle's inheritance), and the signal interposition of spec §3.3.
-interposed='close|pthread_create|sigaction|signal|bsd_signal|sysv_signal|sigset|longjmp|_longjmp|siglongjmp|__longjmp_chk'
+interposed='close|dup2|dup3|pthread_create|sigaction|signal|bsd_signal|sysv_signal|sigset|longjmp|_longjmp|siglongjmp|__longjmp_chk'
 bad=$(printf '%s\n' "$exports" | awk -v ip="^($interposed)\$" '
 	$1 ~ /^(ukcov_[A-Za-z0-9_]+|__sanitizer_cov_[A-Za-z0-9_]+)$/ { next }
 	$1 ~ ip { next }
