@@ -247,3 +247,4 @@ demo:
 		{ echo "demo: genhtml failed, see $(DEMO_DIR)/genhtml.log"; exit 1; }; \
 	fi
 # ---- end of tools and demo ------------------------------------------------
+-include fuzz/fuzz.mk
