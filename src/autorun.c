@@ -266,12 +266,11 @@ static void unlink_thread(struct auto_thread *t)
 }
 
 /* A thread exits (before its kcov is unbound): append its area. */
-void __ukcov_auto_thread_end(struct ukcov_thread *th)
+void __ukcov_auto_thread_end(void)
 {
 	struct auto_thread *t = my_auto;
 	char name[16];
 
-	(void)th;
 	if (!t)
 		return;
 	my_auto = NULL;

@@ -62,6 +62,17 @@ enum {
 
 #define UKCOV_WORDS_PER_CMP 4
 
+/* Entries an area of `words` words holds in `mode`: word 0 is the count. */
+static inline unsigned long ukcov_capacity(unsigned long mode,
+					   unsigned long words)
+{
+	if (words < 2)
+		return 0;
+	if (mode == UKCOV_MODE_TRACE_CMP)
+		return (words - 1) / UKCOV_WORDS_PER_CMP;
+	return words - 1;
+}
+
 /*
  * What the callbacks of one thread feed: the area, how many entries fit and
  * the mode.  The callbacks read mode first and, only if it is theirs, the
@@ -253,7 +264,7 @@ hidden int __ukcov_remote_enable_unbound(struct ukcov *k, unsigned long mode,
 /* autorun.c */
 hidden void __ukcov_auto_init(void);
 hidden void __ukcov_auto_thread_begin(void);
-hidden void __ukcov_auto_thread_end(struct ukcov_thread *th);
+hidden void __ukcov_auto_thread_end(void);
 hidden void __ukcov_auto_atfork_child(void);
 extern bool __ukcov_auto hidden;
 hidden void __ukcov_ctx_unwind(struct ukcov_thread *th, struct ukcov_ctx *c,

@@ -297,15 +297,6 @@ void __ukcov_reset_locked(struct ukcov *k)
 	k->sequence++;
 }
 
-static unsigned long cap_for(unsigned long mode, unsigned long words)
-{
-	if (words < 1)
-		return 0;
-	if (mode == UKCOV_MODE_TRACE_CMP)
-		return (words - 1) / UKCOV_WORDS_PER_CMP;
-	return words - 1;
-}
-
 static int init_trace(struct ukcov *k, int fd, unsigned long size)
 {
 	size_t len;
@@ -400,7 +391,7 @@ static int enable(struct ukcov *k, struct ukcov_thread *th, unsigned long arg)
 	th->local = k;
 	g.mode = (unsigned long)mode;
 	g.area = k->area;
-	g.cap = cap_for(g.mode, k->size);
+	g.cap = ukcov_capacity(g.mode, k->size);
 	g.kcov = k;
 	g.sequence = k->sequence;
 	g.dropped = &k->dropped;

@@ -399,15 +399,6 @@ static void buf_put(unsigned long *buf, unsigned long words)
 	spin_unlock(&pool_lock);
 }
 
-static unsigned long cap_of(unsigned long mode, unsigned long words)
-{
-	if (words < 2)
-		return 0;
-	if (mode == UKCOV_MODE_TRACE_CMP)
-		return (words - 1) / UKCOV_WORDS_PER_CMP;
-	return words - 1;
-}
-
 /*
  * Append a finished section to k's area (Linux's kcov_move_area), truncated
  * to the free space.  Called with k->lock held.  The count read from word 0
@@ -421,7 +412,7 @@ static void move_area(struct ukcov *k, const unsigned long *src,
 	unsigned long ew = k->mode == UKCOV_MODE_TRACE_CMP ? UKCOV_WORDS_PER_CMP
 							   : 1;
 	unsigned long *dst = k->area;
-	unsigned long cap = (k->size - 1) / ew;
+	unsigned long cap = ukcov_capacity(k->mode, k->size);
 	unsigned long len = READ_ONCE(dst[0]);
 	unsigned long n = src[0];
 
@@ -487,7 +478,7 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 	f->sequence = g.sequence;
 	f->buf[0] = 0;
 	g.area = f->buf;
-	g.cap = cap_of(g.mode, words);
+	g.cap = ukcov_capacity(g.mode, words);
 	g.kcov = k;
 	g.dropped = &f->dropped;
 	f->saved = th->gen;

@@ -64,7 +64,7 @@ static void thread_exit(void *p)
 
 	th->exit_hook = false;
 	/* ukcov-run's collector writes the area while it is still bound. */
-	__ukcov_auto_thread_end(th);
+	__ukcov_auto_thread_end();
 	/* A thread that exits inside sections ends them (Linux leaks here). */
 	__ukcov_ctx_unwind(th, &th->task_ctx, 0);
 	__ukcov_thread_unbind(th);
