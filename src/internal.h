@@ -192,6 +192,13 @@ struct ukcov {
 	dev_t dev;
 	ino_t ino;
 	struct ukcov *next;		/* live list or free list */
+	/* Guard pages around the program's mappings (ukcov_mmap), unmapped
+	 * when the object is freed; under lock. */
+	unsigned int nguards;
+	struct {
+		char *base;	/* the guard page before the mapping */
+		size_t len;	/* the mapping's page-rounded length */
+	} guards[4];
 	/* Statistics (ukcov_get_stats).  dropped is written by the bound
 	 * thread's callbacks only; the others under lock. */
 	unsigned long dropped;

@@ -146,6 +146,14 @@ static void obj_free(struct ukcov *k)
 		}
 	}
 	__ukcov_unlock(&objs_lock, &ss);
+	/* The guard pages around the program's mappings (async-signal-safe). */
+	while (k->nguards) {
+		k->nguards--;
+		munmap(k->guards[k->nguards].base, page_size);
+		munmap(k->guards[k->nguards].base + page_size +
+			       k->guards[k->nguards].len,
+		       page_size);
+	}
 	/* No handle can remain: only the bound owner registers them. */
 	if (k->area)
 		munmap((char *)k->area - page_size, k->map_len + 2 * page_size);
@@ -536,38 +544,89 @@ out:
 	return ret;
 }
 
+/*
+ * Map the area between two inaccessible pages, so that a stray write of the
+ * program just past either end faults instead of landing in a neighbour.
+ * Only where ukcov places the mapping (no address asked for) and while the
+ * object has room to remember the guards, which go with the object.
+ */
+static void *map_guarded(struct ukcov *k, void *addr, size_t len, int prot,
+			 int flags, int fd)
+{
+	size_t rl = (len + page_size - 1) & ~(page_size - 1);
+	char *base;
+	void *p;
+	sigset_t ss;
+	bool room;
+
+	__ukcov_lock(&k->lock, &ss);
+	room = k->nguards < sizeof(k->guards) / sizeof(k->guards[0]);
+	__ukcov_unlock(&k->lock, &ss);
+	if (addr || (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) || !room)
+		return mmap(addr, len, prot, flags, fd, 0);
+	base = mmap(NULL, rl + 2 * page_size, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return mmap(addr, len, prot, flags, fd, 0);
+	p = mmap(base + page_size, len, prot, flags | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		munmap(base, rl + 2 * page_size);
+		errno = e;
+		return MAP_FAILED;
+	}
+	__ukcov_lock(&k->lock, &ss);
+	if (k->nguards < sizeof(k->guards) / sizeof(k->guards[0])) {
+		k->guards[k->nguards].base = base;
+		k->guards[k->nguards].len = rl;
+		k->nguards++;
+		base = NULL;
+	}
+	__ukcov_unlock(&k->lock, &ss);
+	if (base) { /* lost a race for the last slot: no guards then */
+		munmap(base, page_size);
+		munmap(base + page_size + rl, page_size);
+	}
+	return p;
+}
+
 void *ukcov_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		 off_t offset)
 {
 	struct ukcov *k;
 	size_t want = 0;
 	sigset_t ss;
-	int err = 0;
+	int err = 0, e;
+	void *p;
 
 	k = __ukcov_obj_get(fd);
-	if (k) {
-		__ukcov_lock(&k->lock, &ss);
-		if (!k->area || k->area == (unsigned long *)1)
-			err = EINVAL;
-		else
-			want = k->size * sizeof(unsigned long);
-		__ukcov_unlock(&k->lock, &ss);
+	if (!k) /* Not a ukcov descriptor: an ordinary mmap. */
+		return mmap(addr, len, prot, flags, fd, offset);
+	__ukcov_lock(&k->lock, &ss);
+	if (!k->area || k->area == (unsigned long *)1)
+		err = EINVAL;
+	else
+		want = k->size * sizeof(unsigned long);
+	__ukcov_unlock(&k->lock, &ss);
+	if (!err && offset != 0)
+		err = EINVAL;
+	/* Coverage is data: never map it executable. */
+	if (!err && (prot & PROT_EXEC))
+		err = EPERM;
+	/* The kernel rounds the length up to pages before kcov looks. */
+	if (!err && ((len + page_size - 1) & ~(page_size - 1)) != want)
+		err = EINVAL;
+	if (err) {
 		__ukcov_put(k);
-		if (!err && offset != 0)
-			err = EINVAL;
-		/* Coverage is data: never map it executable. */
-		if (!err && (prot & PROT_EXEC))
-			err = EPERM;
-		/* The kernel rounds the length up to pages before kcov looks. */
-		if (!err && ((len + page_size - 1) & ~(page_size - 1)) != want)
-			err = EINVAL;
-		if (err) {
-			errno = err;
-			return MAP_FAILED;
-		}
+		errno = err;
+		return MAP_FAILED;
 	}
-	/* Not a ukcov descriptor: an ordinary mmap. */
-	return mmap(addr, len, prot, flags, fd, offset);
+	p = map_guarded(k, addr, len, prot, flags, fd);
+	e = errno;
+	__ukcov_put(k);
+	errno = e;
+	return p;
 }
 
 static int (*real_close)(int);
