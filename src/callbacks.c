@@ -3,11 +3,11 @@
  * The compiler's coverage callbacks: the hot path.
  *
  * Built without -fsanitize-coverage and without any sanitizer or stack
- * protector (src/Makefile), and every function carries UKCOV_NOCOV as well,
+ * protector (the Makefile's HOT_FLAGS), and every function carries UKCOV_NOCOV,
  * so nothing here calls back into coverage.  The callbacks read the calling
  * thread's ukcov_gen and nothing else; they never allocate, lock, print,
- * make system calls or touch errno (tests/lint-callbacks.sh checks this
- * file, tests/no-self-instrumentation.sh the built library).
+ * make system calls or touch errno (tests/lint/callbacks-lint.sh checks this
+ * file, tests/lint/no-self-instrumentation.sh the built library).
  *
  * Order inside a callback, against a signal handler that interrupts it and
  * records too (with its own feed: it saves and restores ukcov_gen):
