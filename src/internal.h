@@ -155,6 +155,20 @@ extern __thread struct ukcov_thread __ukcov_cur
 	__attribute__((tls_model(UKCOV_TLS_MODEL))) hidden;
 
 /*
+ * The last page of an object's memfd, after the area: shared by every
+ * process that inherited the descriptor (a forked child appends its remote
+ * sections to the parent's area, as a Linux child's common handle does).
+ * append_lock serialises those appends across processes: it holds the
+ * holder's pid, taken inside kcov->lock (so, within a process, the rule of
+ * __ukcov_klock covers it), and is taken over from a holder that died.
+ */
+struct ukcov_shared {
+	int append_lock;
+};
+hidden void __ukcov_append_lock(struct ukcov_shared *s);
+hidden void __ukcov_append_unlock(struct ukcov_shared *s);
+
+/*
  * The kcov object.
  *
  * States (kcov.c's): OPEN (mode DISABLED, no area) -> INIT_TRACE -> READY
@@ -182,6 +196,7 @@ struct ukcov {
 	unsigned long size;		/* words, after INIT_TRACE */
 	unsigned long *area;		/* runtime's mapping, guard pages around */
 	size_t map_len;			/* bytes of the memfd (page multiple) */
+	struct ukcov_shared *shared;	/* the memfd's last page */
 	struct ukcov_thread *t;		/* bound thread, or NULL */
 	bool remote;
 	unsigned int remote_size;	/* words per task-context section */

@@ -62,6 +62,46 @@ void __ukcov_unlock(ukcov_lock_t *lock, const sigset_t *saved)
 	pthread_sigmask(SIG_SETMASK, saved, NULL);
 }
 
+/* This process's pid, for the cross-process lock (fork updates it). */
+static int my_pid;
+
+void __ukcov_append_lock(struct ukcov_shared *s)
+{
+	int me = __atomic_load_n(&my_pid, __ATOMIC_RELAXED), v;
+	unsigned int spins = 0;
+
+	for (;;) {
+		v = 0;
+		/* Pairs with the release in __ukcov_append_unlock. */
+		if (__atomic_compare_exchange_n(&s->append_lock, &v, me, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return;
+		if (++spins < 64) {
+			cpu_relax();
+			continue;
+		}
+		/* A holder that died (another process) never releases.  This
+		 * may run in a handler: errno is left as it was. */
+		if (v != me) {
+			int e = errno;
+			bool dead = kill(v, 0) && errno == ESRCH;
+
+			errno = e;
+			if (dead && __atomic_compare_exchange_n(
+					    &s->append_lock, &v, me, false,
+					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				return;
+		}
+		sched_yield();
+	}
+}
+
+void __ukcov_append_unlock(struct ukcov_shared *s)
+{
+	__atomic_store_n(&s->append_lock, 0, __ATOMIC_RELEASE);
+}
+
 bool __ukcov_klock(ukcov_lock_t *lock, struct ukcov_thread *th)
 {
 	ukcov_lock_t me = (ukcov_lock_t)th, v;
@@ -324,6 +364,7 @@ static int init_trace(struct ukcov *k, int fd, unsigned long size)
 		return -EBUSY;
 
 	len = (size * sizeof(unsigned long) + page_size - 1) & ~(page_size - 1);
+	len += page_size; /* struct ukcov_shared */
 	/* Guard pages on both sides of the runtime's own view of the area. */
 	base = mmap(NULL, len + 2 * page_size, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -339,6 +380,7 @@ static int init_trace(struct ukcov *k, int fd, unsigned long size)
 	k->area = (unsigned long *)(base + page_size);
 	k->size = size;
 	k->map_len = len;
+	k->shared = (struct ukcov_shared *)(base + len);
 	k->mode = UKCOV_MODE_INIT;
 	__ukcov_unlock(&k->lock, &ss);
 	return 0;
@@ -464,9 +506,12 @@ static int reset_trace(struct ukcov *k, struct ukcov_thread *th,
 	__ukcov_lock(&k->lock, &ss);
 	if (k->t != th || k->mode < UKCOV_MODE_TRACE_PC)
 		ret = -EINVAL;
-	else
-		/* Under the lock: remote appends read-modify-write the count. */
+	else {
+		/* Under the locks: appends read-modify-write the count. */
+		__ukcov_append_lock(k->shared);
 		__atomic_store_n(&k->area[0], 0, __ATOMIC_RELEASE);
+		__ukcov_append_unlock(k->shared);
+	}
 	__ukcov_unlock(&k->lock, &ss);
 	return ret;
 }
@@ -808,6 +853,7 @@ void __ukcov_kcov_init(void);
 void __ukcov_kcov_init(void)
 {
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
+	my_pid = getpid();
 	real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
 	real_dup2 = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
 	real_dup3 = (int (*)(int, int, int))dlsym(RTLD_NEXT, "dup3");
@@ -876,6 +922,7 @@ void __ukcov_atfork_child(void)
 
 	for (k = live_objs; k; k = k->next)
 		k->lock = 0; /* a holder on another thread did not follow */
+	my_pid = getpid();
 	__ukcov_remote_atfork_child();
 	__ukcov_signal_atfork_child();
 	/*

@@ -429,6 +429,15 @@ static void move_area(struct ukcov *k, const unsigned long *src,
 	smp_store_release(&dst[0], len + n);
 }
 
+/* move_area, serialised with appenders in other processes. */
+static void append_section(struct ukcov *k, const unsigned long *src,
+			   unsigned long dropped)
+{
+	__ukcov_append_lock(k->shared);
+	move_area(k, src, dropped);
+	__ukcov_append_unlock(k->shared);
+}
+
 static inline struct ukcov_ctx *cur_ctx(struct ukcov_thread *th)
 {
 	return th->ctx ? th->ctx : &th->task_ctx;
@@ -583,7 +592,7 @@ static void section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 	if (__ukcov_klock(&k->lock, th)) {
 		/* Linux's sequence check: a DISABLE (or re-enable) since. */
 		if (seq == k->sequence && k->remote) {
-			move_area(k, buf, dropped);
+			append_section(k, buf, dropped);
 			__atomic_add_fetch(&k->sections_appended, 1,
 					   __ATOMIC_RELAXED);
 		} else {
