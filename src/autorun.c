@@ -68,14 +68,10 @@ static struct auto_thread *threads_list;
 static __thread struct auto_thread *my_auto
 	__attribute__((tls_model(UKCOV_TLS_MODEL)));
 
+/* "ukcov: VAR=value: why" */
 static void warn(const char *what, const char *val, const char *why)
 {
-	const char *parts[] = { "ukcov: ", what, "=", val, ": ", why, "\n" };
-	size_t i;
-
-	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		if (write(2, parts[i], strlen(parts[i])) < 0)
-			return;
+	__ukcov_warn(what, "=", val, ": ", why, NULL);
 }
 
 static bool parse_ul(const char *s, unsigned long *v)

@@ -248,8 +248,18 @@ hidden void __ukcov_unlock(ukcov_lock_t *lock, const sigset_t *saved);
 hidden bool __ukcov_klock(ukcov_lock_t *lock, struct ukcov_thread *th);
 hidden void __ukcov_kunlock(ukcov_lock_t *lock, struct ukcov_thread *th);
 
+/* One line on stderr: "ukcov: " and the strings up to NULL.  No stdio:
+ * this may run before main.  (task.c) */
+hidden void __ukcov_warn(const char *first, ...)
+	__attribute__((sentinel));
+
+/* Each file's part of initialisation, run once by __ukcov_init. */
+hidden void __ukcov_kcov_init(void);
+hidden void __ukcov_signal_init(void);
+
 /* kcov.c */
 hidden struct ukcov *__ukcov_obj_get(int fd);
+hidden int __ukcov_arg_to_mode(unsigned long arg);
 hidden bool __ukcov_tryget(struct ukcov *k);
 hidden void __ukcov_put(struct ukcov *k);
 hidden void __ukcov_thread_unbind(struct ukcov_thread *th);

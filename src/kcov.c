@@ -395,7 +395,6 @@ out_unclaim:
 }
 
 /* kcov_get_mode: the trace-mode argument of ENABLE and REMOTE_ENABLE. */
-int __ukcov_arg_to_mode(unsigned long arg);
 int __ukcov_arg_to_mode(unsigned long arg)
 {
 	if (arg == KCOV_TRACE_PC)
@@ -849,7 +848,6 @@ int close(int fd)
 	return ukcov_close(fd);
 }
 
-void __ukcov_kcov_init(void);
 void __ukcov_kcov_init(void)
 {
 	page_size = (size_t)sysconf(_SC_PAGESIZE);

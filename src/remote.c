@@ -20,7 +20,6 @@
 
 #include "internal.h"
 
-int __ukcov_arg_to_mode(unsigned long arg);
 
 #define REG_SLOTS (1u << 14)	/* process-wide handle capacity */
 #define REG_TOMB (~0ull)	/* a deleted slot: never a valid handle */

@@ -114,16 +114,6 @@ uint64_t ukcov_irq_sections_skipped(void)
 }
 
 /* One line on stderr, without stdio (this may run before main). */
-static void warn(const char *a, const char *b, const char *c)
-{
-	const char *parts[] = { "ukcov: ", a, b, c, "\n" };
-	size_t i;
-
-	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		if (write(2, parts[i], strlen(parts[i])) < 0)
-			return;
-}
-
 static void read_irq_env(void)
 {
 	const char *s = getenv("UKCOV_IRQ_AREA_SIZE");
@@ -136,9 +126,9 @@ static void read_irq_env(void)
 	v = strtoul(s, &end, 0);
 	if (!*s || *end || errno || *s == '-' || v < IRQ_WORDS_MIN ||
 	    v > IRQ_WORDS_MAX) {
-		warn("UKCOV_IRQ_AREA_SIZE=", s,
-		     ": not a number of words in 0x80..0x1000000; "
-		     "using 0x40000");
+		__ukcov_warn("UKCOV_IRQ_AREA_SIZE=", s,
+			     ": not a number of words in 0x80..0x1000000; "
+			     "using 0x40000", NULL);
 		return;
 	}
 	irq_words = v;
@@ -508,11 +498,14 @@ static void check_callbacks(void)
 
 		if (!p || p == cbs[i].ours)
 			continue;
-		warn(cbs[i].name, " resolves to ",
-		     dladdr(p, &info) && info.dli_fname ? info.dli_fname
-							: "another object");
-		warn("that code is not collected; with clang, link with "
-		     "-fno-sanitize-link-runtime or link libukcov.a", "", "");
+		__ukcov_warn(cbs[i].name, " resolves to ",
+			     dladdr(p, &info) && info.dli_fname
+				     ? info.dli_fname
+				     : "another object",
+			     NULL);
+		__ukcov_warn("that code is not collected; with clang, link "
+			     "with -fno-sanitize-link-runtime or link "
+			     "libukcov.a", NULL);
 	}
 #endif
 }
@@ -578,7 +571,6 @@ JUMP(siglongjmp, real_siglongjmp)
 JUMP(_longjmp, real__longjmp)
 JUMP(__longjmp_chk, real_longjmp_chk)
 
-void __ukcov_signal_init(void);
 void __ukcov_signal_init(void)
 {
 	real_sigaction = (int (*)(int, const struct sigaction *,

@@ -7,7 +7,10 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -55,6 +58,22 @@ struct ukcov_gen *__ukcov_base_gen(struct ukcov_thread *th)
 	return &th->gen;
 }
 
+void __ukcov_warn(const char *first, ...)
+{
+	const char *s;
+	va_list ap;
+
+	if (write(2, "ukcov: ", 7) < 0)
+		return;
+	va_start(ap, first);
+	for (s = first; s; s = va_arg(ap, const char *))
+		if (write(2, s, strlen(s)) < 0)
+			break;
+	va_end(ap);
+	if (write(2, "\n", 1) < 0)
+		return;
+}
+
 static pthread_key_t exit_key;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -78,8 +97,6 @@ void __ukcov_arm_exit_hook(struct ukcov_thread *th)
 	pthread_setspecific(exit_key, th);
 }
 
-void __ukcov_kcov_init(void);
-void __ukcov_signal_init(void);
 
 static void init_once_fn(void)
 {
