@@ -33,12 +33,19 @@ endif
 
 # The runtime: never -fsanitize-coverage.  The callbacks additionally get no
 # stack protector, no sanitizer and no instrumentation of any kind.
-LIB_SRCS := src/callbacks.c src/kcov.c src/task.c src/remote.c src/signal.c src/autorun.c
+LIB_SRCS := src/callbacks.c src/kcov.c src/task.c src/routes.c src/remote.c \
+	src/signal.c src/autorun.c
+LIB_ASM := $(wildcard src/routes-$(shell uname -m).S)
 LIB_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -fno-semantic-interposition
+# -fexceptions: the cleanups that end a handler frame or a captured section
+# run when a C++ exception, pthread_exit or a cancellation unwinds through.
+CTL_FLAGS := -fexceptions
 HOT_FLAGS := -fno-stack-protector -fno-sanitize=all -fcf-protection=none -fomit-frame-pointer
 
-SO_OBJS := $(patsubst src/%.c,$(BUILD)/pic/%.o,$(LIB_SRCS))
-A_OBJS := $(patsubst src/%.c,$(BUILD)/pie/%.o,$(LIB_SRCS))
+SO_OBJS := $(patsubst src/%.c,$(BUILD)/pic/%.o,$(LIB_SRCS)) \
+	$(patsubst src/%.S,$(BUILD)/pic/%.o,$(LIB_ASM))
+A_OBJS := $(patsubst src/%.c,$(BUILD)/pie/%.o,$(LIB_SRCS)) \
+	$(patsubst src/%.S,$(BUILD)/pie/%.o,$(LIB_ASM))
 SONAME := lib$(NAME).so.$(MAJOR)
 SO := $(BUILD)/lib$(NAME).so.$(VERSION)
 ARCHIVE := $(BUILD)/lib$(NAME).a
@@ -67,6 +74,14 @@ endif
 
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%.t,$(TEST_SRCS))
+# C++ tests (the routes that are C++: exceptions), with the C++ compiler
+# of the same family: g++ for gcc, clang++ for clang.
+CXX_OF_CC = $(if $(findstring clang,$(notdir $(CC))),$(subst clang,clang++,$(CC)),$(if $(findstring gcc,$(notdir $(CC))),$(subst gcc,g++,$(CC)),c++))
+TEST_CXX := $(CXX_OF_CC)
+USER_CXXFLAGS := -std=gnu++17 -Wall -Wextra -Wshadow -Iinclude -D_GNU_SOURCE \
+	$(CFLAGS) $(SAN_FLAGS)
+TEST_CXX_SRCS := $(sort $(wildcard tests/*.cc))
+TESTS += $(patsubst tests/%.cc,$(BUILD)/tests/%.t,$(TEST_CXX_SRCS))
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
@@ -74,7 +89,19 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 	check-tsan lint install uninstall clean bench demo
 all: lib examples tests
 
-lib: $(BUILD)/lib$(NAME).so $(ARCHIVE) $(BUILD)/$(NAME).pc
+lib: $(BUILD)/lib$(NAME).so $(ARCHIVE) $(BUILD)/$(NAME).pc \
+	$(BUILD)/$(NAME)-static.ldflags
+
+# What a fully static program links with libukcov.a besides: -u options
+# that pull in libc.a's own functions behind ukcov's routes (routes.c,
+# UKCOV_DECLARE_FALLBACK), and libc.a's exit (its member, through another
+# of its names: ukcov's weak exit would satisfy exit itself).  ukcov-cc adds
+# them to -static links.
+STATIC_ANCHORS := __pthread_create_2_1 __pthread_exit __new_quick_exit \
+	__libc_longjmp __run_exit_handlers
+$(BUILD)/$(NAME)-static.ldflags: Makefile
+	@mkdir -p $(dir $@)
+	echo "$(foreach s,$(STATIC_ANCHORS),-Wl,-u,$(s))" > $@
 
 $(BUILD)/pic/callbacks.o: src/callbacks.c src/internal.h include/ukcov.h include/ukcov/kcov.h
 	@mkdir -p $(dir $@)
@@ -84,14 +111,22 @@ $(BUILD)/pie/callbacks.o: src/callbacks.c src/internal.h include/ukcov.h include
 	$(CC) $(LIB_CFLAGS) $(HOT_FLAGS) -fPIE -DUKCOV_TLS_MODEL='"local-exec"' -c -o $@ $<
 $(BUILD)/pic/%.o: src/%.c src/internal.h include/ukcov.h include/ukcov/kcov.h include/ukcov/file.h
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) -fPIC -DUKCOV_SHARED -c -o $@ $<
+	$(CC) $(LIB_CFLAGS) $(CTL_FLAGS) $(SAN_FLAGS) -fPIC -DUKCOV_SHARED -c -o $@ $<
 $(BUILD)/pie/%.o: src/%.c src/internal.h include/ukcov.h include/ukcov/kcov.h include/ukcov/file.h
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) -fPIE -DUKCOV_TLS_MODEL='"local-exec"' -c -o $@ $<
+	$(CC) $(LIB_CFLAGS) $(CTL_FLAGS) $(SAN_FLAGS) -fPIE -DUKCOV_TLS_MODEL='"local-exec"' -c -o $@ $<
+$(BUILD)/pic/%.o: src/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -fPIC -DUKCOV_SHARED -c -o $@ $<
+$(BUILD)/pie/%.o: src/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -fPIE -c -o $@ $<
 
+# -z defs: nothing undefined but what libc and libpthread provide; not in
+# sanitizer builds, whose objects call into the program's runtime.
 $(SO): $(SO_OBJS) src/$(NAME).map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/$(NAME).map \
-		-Wl,-z,defs $(SAN_FLAGS) -o $@ $(SO_OBJS) $(LDLIBS)
+		$(if $(SAN),,-Wl,-z,defs) $(SAN_FLAGS) -o $@ $(SO_OBJS) $(LDLIBS)
 $(BUILD)/lib$(NAME).so: $(SO)
 	ln -sf lib$(NAME).so.$(VERSION) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $@
@@ -109,7 +144,14 @@ $(BUILD)/examples/%: examples/%.c $(LIB_DEP) include/ukcov.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) $(COV_FLAGS) -o $@ $< -rdynamic $(LINK_UKCOV) $(LDLIBS) -ldl
 
-tests: $(TESTS)
+# Libraries the tests load: uninstrumented, linked against libc alone.
+TEST_LIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+TEST_LIBS := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib%.so,$(TEST_LIB_SRCS))
+$(BUILD)/tests/lib%.so: tests/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -fPIC -shared -o $@ $<
+
+tests: $(TESTS) $(TEST_LIBS)
 $(BUILD)/tests/helpers.o: tests/helpers/helpers.c tests/helpers/helpers.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -Itests/helpers -c -o $@ $<
@@ -118,6 +160,14 @@ $(BUILD)/tests/%.t: tests/%.c $(BUILD)/tests/helpers.o $(LIB_DEP) tests/helpers/
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) $(COV_FLAGS) -Itests/helpers -o $@ $< \
 		$(BUILD)/tests/helpers.o -rdynamic $(LINK_UKCOV) $(LDLIBS) -ldl
+
+# -fnon-call-exceptions: a C++ exception may be thrown from a handler of a
+# fault, as libraries that turn faults into exceptions do.
+$(BUILD)/tests/%.t: tests/%.cc $(BUILD)/tests/helpers.o $(LIB_DEP) tests/helpers/helpers.h
+	@mkdir -p $(dir $@)
+	$(TEST_CXX) $(USER_CXXFLAGS) -fnon-call-exceptions $(COV_FLAGS) \
+		-Itests/helpers -o $@ $< $(BUILD)/tests/helpers.o -rdynamic \
+		$(LINK_UKCOV) $(LDLIBS) -ldl
 
 # The suite of one build.
 runtests: all

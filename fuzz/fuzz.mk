@@ -41,7 +41,7 @@ FUZZ_RENAME := $(foreach c,trace_pc trace_cmp1 trace_cmp2 trace_cmp4 \
 	trace_cmp8 trace_const_cmp1 trace_const_cmp2 trace_const_cmp4 \
 	trace_const_cmp8 trace_cmpf trace_cmpd trace_switch, \
 	-D__sanitizer_cov_$(c)=ukcov_test_$(c))
-FUZZ_RT_SRCS := src/kcov.c src/task.c src/remote.c src/signal.c src/autorun.c
+FUZZ_RT_SRCS := $(filter-out src/callbacks.c,$(LIB_SRCS))
 FUZZ_HDRS := src/internal.h include/ukcov.h include/ukcov/kcov.h \
 	include/ukcov/file.h
 
@@ -65,6 +65,11 @@ $(FUZZ_BUILD)/rt-%.o: src/%.c $(FUZZ_HDRS) fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(FUZZ_RT_NOSAN) \
 		-fsanitize=fuzzer-no-link -fvisibility=hidden -fPIE -c -o $@ $<
+
+FUZZ_RT_OBJS += $(patsubst src/%.S,$(FUZZ_BUILD)/rt-%.o,$(LIB_ASM))
+$(FUZZ_BUILD)/rt-%.o: src/%.S fuzz/fuzz.mk
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -fPIE -c -o $@ $<
 
 $(FUZZ_BUILD)/ukcov-fuzz: fuzz/ukcov-fuzz.c $(FUZZ_RT_OBJS) \
 		$(FUZZ_BUILD)/callbacks-asan.o include/ukcov.h

@@ -39,7 +39,7 @@
 #include "internal.h"
 #include "ukcov/file.h"
 
-bool __ukcov_auto;
+static bool __ukcov_auto;
 
 static int out_fd = -1;
 static unsigned long auto_mode;		/* KCOV_TRACE_PC or KCOV_TRACE_CMP */
@@ -218,7 +218,7 @@ static void thread_name(pid_t tid, char name[16])
 		name[n - 1] = 0;
 }
 
-void __ukcov_auto_thread_begin(void)
+static void auto_thread_begin(void)
 {
 	struct auto_thread *t;
 	sigset_t ss;
@@ -262,7 +262,7 @@ static void unlink_thread(struct auto_thread *t)
 }
 
 /* A thread exits (before its kcov is unbound): append its area. */
-void __ukcov_auto_thread_end(void)
+static void auto_thread_end(void)
 {
 	struct auto_thread *t = my_auto;
 	char name[16];
@@ -380,7 +380,7 @@ __attribute__((destructor)) static void auto_exit(void)
  * (it writes them), the handle areas keep receiving the child's sections
  * through the inherited registry, and the forking thread gets a new kcov.
  */
-void __ukcov_auto_atfork_child(void)
+static void auto_child(void)
 {
 	if (!__ukcov_auto)
 		return;
@@ -389,6 +389,12 @@ void __ukcov_auto_atfork_child(void)
 	nhandle_areas = 0;
 	my_auto = NULL;
 }
+
+static const struct ukcov_observer auto_observer = {
+	.thread_begin = auto_thread_begin,
+	.thread_end = auto_thread_end,
+	.child = auto_child,
+};
 
 static void parse_list(const char *var, uint32_t kind)
 {
@@ -470,5 +476,6 @@ void __ukcov_auto_init(void)
 	}
 	parse_list("UKCOV_HANDLES", UKCOV_AREA_HANDLE);
 	parse_list("UKCOV_SIGNALS", UKCOV_AREA_SIGNAL);
-	__ukcov_auto_thread_begin();
+	__ukcov_observe(&auto_observer);
+	auto_thread_begin();
 }

@@ -5,9 +5,16 @@
  * Where kernel/kcov.c keeps a concept, ukcov keeps it too:
  *   callbacks.c  __sanitizer_cov_* (the hot path; built with its own rules)
  *   kcov.c       the kcov object: states, references, ioctl, mmap, close
- *   task.c       per-thread state: init, exit, fork, thread creation
+ *   task.c       per-thread state and every context transition: handler
+ *                enter/exit, sections and handlers left by a non-local exit,
+ *                thread exit, a new process (kcov_task_init), vfork; and the
+ *                lifecycle observers (ukcov-run's collector subscribes)
+ *   routes.c     every libc entry point ukcov interposes to see a
+ *                transition: thread and process creation, exits, longjmp,
+ *                C++ unwinding; each calls into task.c
  *   remote.c     handle registry, section buffers, remote start/stop
- *   signal.c     signal handlers as soft interrupts (interrupt areas)
+ *   signal.c     signal handlers as soft interrupts (interrupt areas), and
+ *                every route that installs a handler
  */
 #ifndef UKCOV_INTERNAL_H
 #define UKCOV_INTERNAL_H
@@ -33,10 +40,35 @@ typedef unsigned long ukcov_lock_t;
 #define UKCOV_NOCOV __attribute__((no_sanitize_coverage))
 #endif
 
+/*
+ * No sanitizer instrumentation: code a vfork child runs on its parent's
+ * memory, where a sanitizer's per-thread state must not change.
+ */
+#define UKCOV_NOSANITIZE                                                       \
+	__attribute__((no_sanitize("address", "thread", "undefined")))
+
 #if defined(__x86_64__) || defined(__i386__)
 #define cpu_relax() __builtin_ia32_pause()
 #else
 #define cpu_relax() barrier()
+#endif
+
+/*
+ * Another exported name for a route's function (glibc exports several for
+ * one: __sigaction, ssignal, __clone).  An assembler alias: default
+ * visibility, no symbol version, and nothing for the compilers to disagree
+ * on about the target's attributes.
+ */
+#define UKCOV_ROUTE_ALIAS(name, impl)                                          \
+	__asm__(".globl " #name "\n\t.type " #name ", @function\n\t"           \
+		".set " #name ", " #impl)
+/* The same, weak in the static library (see UKCOV_ROUTE). */
+#ifdef UKCOV_SHARED
+#define UKCOV_ROUTE_ALIAS_WEAK UKCOV_ROUTE_ALIAS
+#else
+#define UKCOV_ROUTE_ALIAS_WEAK(name, impl)                                     \
+	__asm__(".weak " #name "\n\t.type " #name ", @function\n\t"           \
+		".set " #name ", " #impl)
 #endif
 
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -99,12 +131,17 @@ struct ukcov_gen {
 struct ukcov_frame {
 	struct ukcov_gen saved;	/* what was being fed below this section */
 	struct ukcov *kcov;	/* owner (a reference is held), NULL if not */
-	bool muted;		/* a skipped section: saved is restored */
+	uintptr_t sp;		/* the starter's stack pointer at the start call:
+				 * a non-local exit to a point above it leaves
+				 * the section (task.c, __ukcov_leave_below) */
 	unsigned long *buf;	/* the section's own buffer; word 0 its count */
 	unsigned long words;	/* buf's size in words */
-	unsigned int sequence;	/* owner's sequence at start */
 	unsigned long dropped;	/* entries the section's buffer could not hold */
+	unsigned int state;	/* FRAME_* below; atomic (exit flushes) */
+	unsigned int sequence;	/* owner's sequence at start */
 	int irq_slot;		/* interrupt-area slot, or -1 for a task buffer */
+	bool muted;		/* a skipped section: saved is restored */
+	unsigned char mode;	/* the section's mode (UKCOV_MODE_*) */
 };
 
 /*
@@ -114,7 +151,21 @@ struct ukcov_frame {
 struct ukcov_ctx {
 	unsigned int depth;	/* frames in use */
 	unsigned int skipped;	/* starts past UKCOV_REMOTE_MAX_DEPTH, unmatched */
+	uintptr_t skipped_sp;	/* sp of the outermost of those starts */
 	struct ukcov_frame frames[UKCOV_REMOTE_MAX_DEPTH];
+};
+
+/*
+ * A section frame's state, for the exit flush (task.c): a thread that ends
+ * the process appends the sections other threads still have open.  Whoever
+ * moves OPEN on appends the section: its own stop (CLOSING) or the flush
+ * (FLUSHED, after which the stop only recycles).
+ */
+enum {
+	FRAME_IDLE = 0,		/* no-op or muted frame, or none */
+	FRAME_OPEN = 1,		/* a collecting section, fields published */
+	FRAME_CLOSING = 2,	/* its own thread is stopping it */
+	FRAME_FLUSHED = 3,	/* the exit flush appended it */
 };
 
 /*
@@ -143,8 +194,36 @@ struct ukcov_thread {
 	uint64_t common_handle;		/* inherited at thread creation, fork */
 	unsigned int sig_depth;		/* signal handlers running, nested */
 	struct ukcov_hframe *hframes;	/* innermost running handler */
+	/*
+	 * The running handlers' frames by depth (hstack[d - 1] at sig_depth
+	 * d, up to UKCOV_HSTACK): an unwinding that abandons handler frames
+	 * finds the surviving one here, without reading the abandoned ones,
+	 * whose stack memory is gone (task.c).
+	 */
+	struct ukcov_hframe *hstack[16];
 	unsigned int klocks;		/* kcov locks held or being taken */
 	bool exit_hook;			/* thread-exit destructor armed */
+	/*
+	 * vfork: the child shares this memory, this TLS included, until it
+	 * execs or exits.  vfork_depth > 0 while a vfork child may run on it:
+	 * the child records nothing and changes nothing (task.c); the parent,
+	 * back, restores what vfork_save holds.
+	 */
+	unsigned int vfork_depth;
+	struct {
+		struct ukcov_gen gen;
+		struct ukcov_ctx *ctx;
+		struct ukcov_hframe *hframes;
+		unsigned int sig_depth;
+	} vfork_save;
+	uintptr_t vfork_ret[4];		/* vfork's return addresses (routes) */
+	unsigned int vfork_slot;	/* the slot of the vfork last made */
+	bool vfork_fallback;		/* that vfork is a fork (routes.c) */
+	/* C++ landing pads redirected through the trampoline (routes.c). */
+	unsigned int lp_depth;
+	uintptr_t lp_ip[6];
+	/* The list of threads that may have sections open (exit flush). */
+	struct ukcov_thread *next_th, **pprev_th;
 	struct ukcov_ctx task_ctx;	/* the task context's sections */
 };
 
@@ -266,22 +345,139 @@ hidden void __ukcov_thread_unbind(struct ukcov_thread *th);
 hidden void __ukcov_reset_locked(struct ukcov *k);
 hidden void __ukcov_atfork_prepare(void);
 hidden void __ukcov_atfork_parent(void);
-hidden void __ukcov_atfork_child(void);
+hidden void __ukcov_kcov_atfork_child(bool from_atfork);
 
-/* task.c */
+/*
+ * task.c: per-thread state and the context transitions.  Every route that
+ * enters or leaves a context (routes.c, signal.c) goes through these.
+ */
 hidden void __ukcov_gen_start(struct ukcov_gen *live, const struct ukcov_gen *g);
 hidden void __ukcov_gen_stop(struct ukcov_gen *live);
 hidden struct ukcov_gen *__ukcov_base_gen(struct ukcov_thread *th);
 hidden void __ukcov_arm_exit_hook(struct ukcov_thread *th);
 hidden void __ukcov_init(void);
+/* A signal handler starts or ends on this thread (the softirq analogue). */
+hidden void __ukcov_hframe_enter(struct ukcov_hframe *f, int sig,
+				 uintptr_t interrupted_sp);
+hidden void __ukcov_hframe_exit(struct ukcov_hframe *f);
+/* A handler ends, by return or unwinding (frames nested in it abandoned). */
+hidden void __ukcov_hframe_end(struct ukcov_hframe *f);
+/*
+ * Control leaves for a point whose stack pointer is target, from code whose
+ * stack pointer is lo (longjmp, a C++ landing pad): every handler whose
+ * stack range does not hold target returns, and every section started
+ * below target ends, as if each had returned or stopped.
+ */
+hidden void __ukcov_leave_below(uintptr_t target, uintptr_t lo,
+				bool frames_gone);
+/* The thread leaves every context it is in (pthread_exit, exit). */
+hidden void __ukcov_leave_all(void);
+/* A new process, in the child (fork, _Fork, clone without CLONE_VM):
+ * Linux's kcov_task_init.  from_atfork: fork's prepare handler ran. */
+hidden void __ukcov_task_init_child(bool from_atfork);
+/* The process ends (exit, _exit, quick_exit, return from main): end this
+ * thread's contexts and append what other threads' open sections hold. */
+hidden void __ukcov_process_exit(void);
+/* vfork and clone(CLONE_VM | CLONE_VFORK): see vfork_depth. */
+hidden void __ukcov_vfork_enter(void);
+hidden void __ukcov_vfork_leave(long ret);
+static inline bool __ukcov_in_vfork_child(const struct ukcov_thread *th)
+{
+	return th->vfork_depth != 0;
+}
+/* pthread_create's route: real is the interposed function (routes.c). */
+#include <pthread.h>
+hidden int __ukcov_thread_create(int (*real)(pthread_t *,
+					     const pthread_attr_t *,
+					     void *(*)(void *), void *),
+				 pthread_t *thread, const pthread_attr_t *attr,
+				 void *(*fn)(void *), void *arg);
+
+/*
+ * Lifecycle observers: ukcov-run's collector (autorun.c) subscribes; the
+ * core calls them and knows nothing else of it.  Each hook may be NULL.
+ */
+struct ukcov_observer {
+	/* A thread starts (one pthread_create made, or the forking thread
+	 * in a new process, after child): in that thread. */
+	void (*thread_begin)(void);
+	/* A thread ends, in that thread, its sections already closed. */
+	void (*thread_end)(void);
+	/* A new process, in the child, before thread_begin. */
+	void (*child)(void);
+};
+hidden void __ukcov_observe(const struct ukcov_observer *o);
+
+/* routes.c */
+hidden void __ukcov_routes_init(void);
+/*
+ * The function a route interposes, behind ukcov's definition: a sanitizer
+ * runtime's interceptor when one is linked into the program, else the next
+ * definition (libc's).  NULL when there is none.
+ */
+hidden void *__ukcov_next(const char *name, void *interceptor,
+			  void *fallback);
+/*
+ * A sanitizer runtime linked statically into the program (clang's) defines
+ * each interceptor as __interceptor_NAME with NAME a weak alias, which the
+ * static libukcov's strong definition replaces: forward to the interceptor
+ * then, or the sanitizer never sees the call (clang's ThreadSanitizer
+ * crashed in its thread registry, and took descriptors closed through
+ * ukcov for races).  libukcov.so always takes the next definition: the
+ * sanitizer's NAME, if any, comes before it.
+ */
+#ifdef UKCOV_SHARED
+#define UKCOV_INTERCEPTOR(name) NULL
+#define UKCOV_DECLARE_INTERCEPTOR(name) struct ukcov_interceptor_##name
+#else
+#define UKCOV_INTERCEPTOR(name) ((void *)__interceptor_##name)
+#define UKCOV_DECLARE_INTERCEPTOR(name)                                        \
+	extern char __interceptor_##name[] __attribute__((weak))
+#endif
+
+/*
+ * Routes are strong definitions: a sanitizer runtime linked into the program
+ * defines the same functions weakly, and the first of two weak definitions
+ * would win.  In a fully static program (-static), a strong definition
+ * would clash with libc.a's where libc.a's object is pulled in for another
+ * of its names: those few routes are weak in the static library
+ * (UKCOV_ROUTE_WEAK: __sigaction, exit, __close, __dup2, _Unwind_SetIP),
+ * and libc.a's win there.  Elsewhere ukcov's win, and dlsym finds no next
+ * definition in a static program: the fallback is libc.a's own name for
+ * the function (__pthread_create_2_1...), which the options of
+ * ukcov-static.ldflags pull into the link, or its system call.  libc.so
+ * exports none of those names: they are never used in a dynamic program.
+ */
+#define UKCOV_ROUTE UKCOV_API
+#ifdef UKCOV_SHARED
+#define UKCOV_ROUTE_WEAK UKCOV_API
+#define UKCOV_FALLBACK(name) NULL
+#define UKCOV_DECLARE_FALLBACK(name, sym) struct ukcov_fallback_##name
+#else
+#define UKCOV_ROUTE_WEAK UKCOV_API __attribute__((weak))
+#define UKCOV_FALLBACK(name) ((void *)ukcov_fallback_##name)
+#define UKCOV_DECLARE_FALLBACK(name, sym)                                      \
+	extern char ukcov_fallback_##name[] __asm__(sym) __attribute__((weak))
+#endif
 
 /* signal.c */
 hidden unsigned long *__ukcov_irq_get(int *slot, unsigned long *words);
 hidden void __ukcov_irq_put(int slot);
+/*
+ * Who uses an interrupt area: written by the thread that took the slot, read
+ * by that thread only, to close the sections of handler frames an unwinding
+ * abandoned (their frames' memory is gone; the area and this are not).
+ */
+struct ukcov_irq_use {
+	struct ukcov_thread *th;	/* the thread, NULL when free */
+	struct ukcov *k;		/* the section's owner (a reference) */
+	unsigned int sequence;		/* the owner's at the start */
+	unsigned int depth;		/* the handler depth of the section */
+};
+hidden struct ukcov_irq_use *__ukcov_irq_use(int slot);
+/* Close the sections of th's handlers deeper than depth (abandoned). */
+hidden void __ukcov_irq_abandon(struct ukcov_thread *th, unsigned int depth);
 hidden void __ukcov_irq_reserve(void);
-hidden void __ukcov_hframe_enter(struct ukcov_hframe *f, int sig,
-				 uintptr_t interrupted_sp);
-hidden void __ukcov_hframe_exit(struct ukcov_hframe *f);
 extern unsigned int __ukcov_signal_handles hidden;
 hidden void __ukcov_signal_atfork_child(void);
 
@@ -292,16 +488,23 @@ hidden void __ukcov_remote_atfork_child(void);
 hidden int __ukcov_remote_enable_unbound(struct ukcov *k, unsigned long mode,
 					 unsigned int area_size,
 					 uint64_t handle);
-
-/* autorun.c */
-hidden void __ukcov_auto_init(void);
-hidden void __ukcov_auto_thread_begin(void);
-hidden void __ukcov_auto_thread_end(void);
-hidden void __ukcov_auto_atfork_child(void);
-extern bool __ukcov_auto hidden;
+hidden void __ukcov_remote_start_at(uint64_t handle, uintptr_t sp);
+hidden void __ukcov_section_close(struct ukcov_thread *th, struct ukcov_ctx *c);
+/* Append what another thread's open section frame f holds (exit flush). */
+hidden void __ukcov_section_flush(struct ukcov_thread *self,
+				  struct ukcov_frame *f);
+/* Append n entries to k if its session is still seq (and count it). */
+hidden void __ukcov_section_append(struct ukcov_thread *th, struct ukcov *k,
+				   unsigned int seq, unsigned long n,
+				   unsigned long words,
+				   const unsigned long *entries,
+				   unsigned long dropped);
 hidden void __ukcov_ctx_unwind(struct ukcov_thread *th, struct ukcov_ctx *c,
 			       unsigned int depth);
 hidden bool __ukcov_handle_valid(uint64_t h, bool common_ok, bool global_ok,
 				 bool zero_ok);
+
+/* autorun.c */
+hidden void __ukcov_auto_init(void);
 
 #endif /* UKCOV_INTERNAL_H */

@@ -4,8 +4,8 @@
  * checks and close.  Linux's kernel/kcov.c is the model for every check and
  * its order; see the state comment on struct ukcov in internal.h.
  */
-#include <dlfcn.h>
 #include <errno.h>
+#include <linux/close_range.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -553,8 +553,11 @@ int ukcov_ioctl(int fd, unsigned long request, ...)
 	k = __ukcov_obj_get(fd);
 	if (!k)
 		return -1;
-	if (th->sig_depth) {
-		/* Handlers are soft interrupts: they cannot make requests. */
+	/*
+	 * Handlers are soft interrupts: they cannot make requests.  Nor can a
+	 * vfork child, which runs on its parent thread's state until it execs.
+	 */
+	if (th->sig_depth || __ukcov_in_vfork_child(th)) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -778,8 +781,13 @@ static struct ukcov *obj_of_fd(int fd)
 
 int ukcov_close(int fd)
 {
-	struct ukcov *k = obj_of_fd(fd);
+	struct ukcov *k;
 	int ret, e;
+
+	/* A vfork child closes in its own descriptor table, not ours. */
+	if (__ukcov_in_vfork_child(&__ukcov_cur))
+		return sys_close(fd);
+	k = obj_of_fd(fd);
 
 	ret = sys_close(fd);
 	e = errno;
@@ -795,6 +803,75 @@ int ukcov_close(int fd)
 
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
+static int (*real_close_range)(unsigned int, unsigned int, int);
+static void (*real_closefrom)(int);
+
+/* close() of a number the range closes: gone even if already closed. */
+static void close_gone(int fd)
+{
+	struct ukcov *k = obj_of_fd(fd);
+
+	sys_close(fd);
+	if (k) {
+		fd_gone(k, fd);
+		__ukcov_put(k);
+	}
+}
+
+/*
+ * close_range(2) and closefrom(3) close many descriptors at once (daemons
+ * close everything above 2 at start): the ukcov descriptors among them are
+ * closed first, one by one, with the bookkeeping of close(); then the rest.
+ */
+static void close_ukcov_fds(unsigned int first, unsigned int last)
+{
+	int fds[32];
+	unsigned int n, i, passes = 0;
+	struct ukcov *k;
+	sigset_t ss;
+
+	/* Bounded: each pass closes what it found, whatever happens. */
+	do {
+		n = 0;
+		__ukcov_lock(&objs_lock, &ss);
+		for (k = live_objs; k && n < 32; k = k->next)
+			if (k->file_ref && (unsigned int)k->fd >= first &&
+			    (unsigned int)k->fd <= last)
+				fds[n++] = k->fd;
+		__ukcov_unlock(&objs_lock, &ss);
+		/* A dup() in the range may take the reference over: again. */
+		for (i = 0; i < n; i++)
+			close_gone(fds[i]);
+	} while (n && ++passes < 1024);
+}
+
+UKCOV_ROUTE int close_range(unsigned int first, unsigned int last, int flags);
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+	if (!real_close_range)
+		__ukcov_init();
+	/* CLOEXEC closes nothing now; UNSHARE closes in a table of this
+	 * thread's own, the process's objects stay (ukcov(7)). */
+	if (!(flags & (CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE)) &&
+	    first <= last && !__ukcov_in_vfork_child(&__ukcov_cur))
+		close_ukcov_fds(first, last);
+	if (!real_close_range)
+		return (int)syscall(SYS_close_range, first, last, flags);
+	return real_close_range(first, last, flags);
+}
+
+UKCOV_ROUTE void closefrom(int lowfd);
+void closefrom(int lowfd)
+{
+	if (!real_closefrom)
+		__ukcov_init();
+	if (lowfd >= 0 && !__ukcov_in_vfork_child(&__ukcov_cur))
+		close_ukcov_fds((unsigned int)lowfd, ~0u);
+	if (real_closefrom)
+		real_closefrom(lowfd);
+	else if (lowfd >= 0)
+		syscall(SYS_close_range, (unsigned int)lowfd, ~0u, 0);
+}
 
 /* dup2/dup3 onto a ukcov descriptor close it first. */
 static int after_dup(struct ukcov *k, int newfd, int ret)
@@ -814,10 +891,16 @@ static int after_dup(struct ukcov *k, int newfd, int ret)
 	return ret;
 }
 
-UKCOV_API int dup2(int oldfd, int newfd);
+/* A vfork child's descriptors are its own: no bookkeeping there. */
+static bool track_dup(int oldfd, int newfd)
+{
+	return oldfd != newfd && !__ukcov_in_vfork_child(&__ukcov_cur);
+}
+
+UKCOV_ROUTE int dup2(int oldfd, int newfd);
 int dup2(int oldfd, int newfd)
 {
-	struct ukcov *k = oldfd != newfd ? obj_of_fd(newfd) : NULL;
+	struct ukcov *k = track_dup(oldfd, newfd) ? obj_of_fd(newfd) : NULL;
 
 	if (!real_dup2)
 		__ukcov_init();
@@ -826,10 +909,10 @@ int dup2(int oldfd, int newfd)
 							    newfd, 0));
 }
 
-UKCOV_API int dup3(int oldfd, int newfd, int flags);
+UKCOV_ROUTE int dup3(int oldfd, int newfd, int flags);
 int dup3(int oldfd, int newfd, int flags)
 {
-	struct ukcov *k = oldfd != newfd ? obj_of_fd(newfd) : NULL;
+	struct ukcov *k = track_dup(oldfd, newfd) ? obj_of_fd(newfd) : NULL;
 
 	if (!real_dup3)
 		__ukcov_init();
@@ -842,19 +925,67 @@ int dup3(int oldfd, int newfd, int flags)
  * close(2) itself, so that a kcov client that closes its descriptor drops
  * the descriptor's reference as under Linux.  Anything else is passed on.
  */
-UKCOV_API int close(int fd);
+UKCOV_ROUTE int close(int fd);
 int close(int fd)
 {
 	return ukcov_close(fd);
 }
 
+/* The other names glibc exports for them (tests/lint/routes.sh). */
+UKCOV_ROUTE_ALIAS_WEAK(__close, close);
+UKCOV_ROUTE_ALIAS_WEAK(__dup2, dup2);
+
+static int raw_close(int fd)
+{
+	return (int)syscall(SYS_close, fd);
+}
+
+static int raw_dup3(int oldfd, int newfd, int flags)
+{
+	return (int)syscall(SYS_dup3, oldfd, newfd, flags);
+}
+
+static int raw_dup2(int oldfd, int newfd)
+{
+	/* dup3 refuses equal descriptors; dup2 checks the one. */
+	if (oldfd == newfd)
+		return fcntl(oldfd, F_GETFD) < 0 ? -1 : newfd;
+	return raw_dup3(oldfd, newfd, 0);
+}
+
+static int raw_close_range(unsigned int first, unsigned int last, int flags)
+{
+	return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+static void raw_closefrom(int lowfd)
+{
+	raw_close_range((unsigned int)lowfd, ~0u, 0);
+}
+
+UKCOV_DECLARE_INTERCEPTOR(close);
+UKCOV_DECLARE_INTERCEPTOR(dup2);
+UKCOV_DECLARE_INTERCEPTOR(dup3);
+UKCOV_DECLARE_INTERCEPTOR(close_range);
+UKCOV_DECLARE_INTERCEPTOR(closefrom);
+
 void __ukcov_kcov_init(void)
 {
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
 	my_pid = getpid();
-	real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
-	real_dup2 = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
-	real_dup3 = (int (*)(int, int, int))dlsym(RTLD_NEXT, "dup3");
+	/* In a fully static program, their system calls (UKCOV_ROUTE). */
+	real_close = (int (*)(int))__ukcov_next(
+		"close", UKCOV_INTERCEPTOR(close), (void *)raw_close);
+	real_dup2 = (int (*)(int, int))__ukcov_next(
+		"dup2", UKCOV_INTERCEPTOR(dup2), (void *)raw_dup2);
+	real_dup3 = (int (*)(int, int, int))__ukcov_next(
+		"dup3", UKCOV_INTERCEPTOR(dup3), (void *)raw_dup3);
+	real_close_range = (int (*)(unsigned int, unsigned int, int))
+		__ukcov_next("close_range", UKCOV_INTERCEPTOR(close_range),
+			     (void *)raw_close_range);
+	real_closefrom = (void (*)(int))__ukcov_next(
+		"closefrom", UKCOV_INTERCEPTOR(closefrom),
+		(void *)raw_closefrom);
 }
 
 /* A thread exits: Linux's kcov_task_exit for both of its bindings. */
@@ -898,47 +1029,20 @@ void __ukcov_atfork_parent(void)
 	__ukcov_unlock(&objs_lock, &fork_ss);
 }
 
-/* Make every open section of c record nothing and append nothing. */
-static void forget_sections(struct ukcov_ctx *c)
+/*
+ * The object part of a new process (task.c's __ukcov_task_init_child): the
+ * locks another thread held did not follow.  After fork, the prepare
+ * handler holds objs_lock with every signal blocked: release it as such.
+ */
+void __ukcov_kcov_atfork_child(bool from_atfork)
 {
-	unsigned int i;
-
-	for (i = 0; i < c->depth; i++) {
-		/* The references, buffers and interrupt areas are the
-		 * parent's; the child's copies are simply left. */
-		c->frames[i].kcov = NULL;
-		c->frames[i].muted = true;
-		__ukcov_gen_stop(&c->frames[i].saved);
-	}
-}
-
-void __ukcov_atfork_child(void)
-{
-	struct ukcov_thread *th = &__ukcov_cur;
-	struct ukcov_hframe *f;
 	struct ukcov *k;
 
 	for (k = live_objs; k; k = k->next)
-		k->lock = 0; /* a holder on another thread did not follow */
+		k->lock = 0;
 	my_pid = getpid();
-	__ukcov_remote_atfork_child();
-	__ukcov_signal_atfork_child();
-	/*
-	 * Linux's kcov_task_init: the child starts with no coverage state but
-	 * the common handle.  Open sections (and handler frames, when fork
-	 * was called from a handler) keep their places so that their stops
-	 * and returns still pair up, but record and restore nothing.
-	 */
-	__ukcov_gen_stop(&th->gen);
-	th->local = NULL;
-	th->remote = NULL;
-	forget_sections(&th->task_ctx);
-	for (f = th->hframes; f; f = f->link) {
-		forget_sections(&f->ctx);
-		__ukcov_gen_stop(&f->saved);
-	}
-	__ukcov_unlock(&objs_lock, &fork_ss);
-	/* Under ukcov-run, the child collects for itself from here on. */
-	__ukcov_auto_atfork_child();
-	__ukcov_auto_thread_begin();
+	if (from_atfork)
+		__ukcov_unlock(&objs_lock, &fork_ss);
+	else
+		objs_lock = 0;
 }

@@ -405,15 +405,14 @@ static void buf_put(unsigned long *buf, unsigned long words)
  * section.  The new count is published with release after the entries, so
  * a reader that loads it with acquire sees them.
  */
-static void move_area(struct ukcov *k, const unsigned long *src,
-		      unsigned long dropped)
+static void move_area(struct ukcov *k, unsigned long n,
+		      const unsigned long *entries, unsigned long dropped)
 {
 	unsigned long ew = k->mode == UKCOV_MODE_TRACE_CMP ? UKCOV_WORDS_PER_CMP
 							   : 1;
 	unsigned long *dst = k->area;
 	unsigned long cap = ukcov_capacity(k->mode, k->size);
 	unsigned long len = READ_ONCE(dst[0]);
-	unsigned long n = src[0];
 
 	if (len > cap) {
 		k->dropped += n + dropped;
@@ -424,17 +423,22 @@ static void move_area(struct ukcov *k, const unsigned long *src,
 		n = cap - len;
 	}
 	k->dropped += dropped;
-	memcpy(dst + 1 + len * ew, src + 1, n * ew * sizeof(unsigned long));
+	memcpy(dst + 1 + len * ew, entries, n * ew * sizeof(unsigned long));
 	smp_store_release(&dst[0], len + n);
 }
 
 /* move_area, serialised with appenders in other processes. */
-static void append_section(struct ukcov *k, const unsigned long *src,
-			   unsigned long dropped)
+static void append_section(struct ukcov *k, unsigned long n,
+			   const unsigned long *entries, unsigned long dropped)
 {
 	__ukcov_append_lock(k->shared);
-	move_area(k, src, dropped);
+	move_area(k, n, entries, dropped);
 	__ukcov_append_unlock(k->shared);
+}
+
+static inline unsigned long min_ul(unsigned long a, unsigned long b)
+{
+	return a < b ? a : b;
 }
 
 static inline struct ukcov_ctx *cur_ctx(struct ukcov_thread *th)
@@ -472,6 +476,14 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 	if (th->sig_depth) {
 		/* A handler: a preallocated interrupt area, never allocation. */
 		f->buf = __ukcov_irq_get(&f->irq_slot, &words);
+		if (f->buf) {
+			struct ukcov_irq_use *u = __ukcov_irq_use(f->irq_slot);
+
+			u->k = k;
+			u->sequence = g.sequence;
+			u->depth = th->sig_depth;
+			u->th = th;
+		}
 	} else {
 		f->buf = buf_get(words);
 		f->irq_slot = -1;
@@ -484,6 +496,7 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 	}
 	f->words = words;
 	f->sequence = g.sequence;
+	f->mode = (unsigned char)g.mode;
 	f->buf[0] = 0;
 	g.area = f->buf;
 	g.cap = ukcov_capacity(g.mode, words);
@@ -491,6 +504,8 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 	g.dropped = &f->dropped;
 	f->saved = th->gen;
 	f->kcov = k;
+	/* Pairs with the acquire CAS of the exit flush (task.c). */
+	__atomic_store_n(&f->state, FRAME_OPEN, __ATOMIC_RELEASE);
 	__ukcov_gen_stop(&th->gen);
 	__ukcov_gen_start(&th->gen, &g);
 	return true;
@@ -526,19 +541,30 @@ static __attribute__((noinline)) void start_lookup(struct ukcov_thread *th,
 		start_found(th, f, k, handle);
 }
 
-void ukcov_remote_start(uint64_t handle)
+/*
+ * Start a section whose starter stood at stack pointer sp (the CFA of the
+ * public entry point: the caller's stack pointer at the call).  A non-local
+ * exit to a point above sp leaves the section (task.c).
+ */
+void __ukcov_remote_start_at(uint64_t handle, uintptr_t sp)
 {
 	struct ukcov_thread *th = &__ukcov_cur;
 	struct ukcov_ctx *c = cur_ctx(th);
 	struct ukcov_frame *f;
 
+	/* A vfork child starts nothing: its parent's state is not its own. */
+	if (unlikely(__ukcov_in_vfork_child(th)))
+		return;
 	if (unlikely(c->depth >= UKCOV_REMOTE_MAX_DEPTH)) {
-		c->skipped++;
+		if (!c->skipped++)
+			c->skipped_sp = sp;
 		return;
 	}
 	f = &c->frames[c->depth];
 	f->kcov = NULL;
 	f->muted = false;
+	f->sp = sp;
+	f->state = FRAME_IDLE;
 	/* Handle 0, or nothing registered anywhere: a no-op frame. */
 	if (handle && READ_ONCE(reg_used))
 		start_lookup(th, f, handle);
@@ -547,9 +573,16 @@ void ukcov_remote_start(uint64_t handle)
 	c->depth++;
 }
 
+void ukcov_remote_start(uint64_t handle)
+{
+	__ukcov_remote_start_at(handle, (uintptr_t)__builtin_dwarf_cfa());
+}
+
 void ukcov_remote_start_common(uint64_t handle)
 {
-	ukcov_remote_start(kcov_remote_handle(KCOV_SUBSYSTEM_COMMON, handle));
+	__ukcov_remote_start_at(kcov_remote_handle(KCOV_SUBSYSTEM_COMMON,
+						   handle),
+				(uintptr_t)__builtin_dwarf_cfa());
 }
 
 uint64_t ukcov_capture(void)
@@ -557,21 +590,87 @@ uint64_t ukcov_capture(void)
 	return ukcov_common_handle();
 }
 
+/*
+ * ukcov_run_captured's section, as a scope: ended when fn returns, and when
+ * a C++ exception, pthread_exit or a cancellation unwinds through here (this
+ * file is built with -fexceptions so that the cleanup runs then too).
+ */
+struct captured {
+	struct ukcov_ctx *ctx;
+	unsigned int depth;	/* the context's depth before the start */
+	bool skipped;		/* the start was past the depth limit */
+};
+
+static void captured_end(struct captured *cs)
+{
+	struct ukcov_thread *th = &__ukcov_cur;
+
+	if (__ukcov_in_vfork_child(th) || cur_ctx(th) != cs->ctx)
+		return;
+	if (cs->skipped) {
+		if (cs->ctx->skipped)
+			cs->ctx->skipped--;
+		return;
+	}
+	/* Also what fn left open: its scope ends here. */
+	__ukcov_ctx_unwind(th, cs->ctx, cs->depth);
+}
+
 void ukcov_run_captured(uint64_t handle, void (*fn)(void *), void *arg)
 {
-	ukcov_remote_start_common(handle);
+	struct ukcov_thread *th = &__ukcov_cur;
+	struct captured cs __attribute__((cleanup(captured_end)));
+
+	cs.ctx = cur_ctx(th);
+	cs.depth = cs.ctx->depth;
+	cs.skipped = cs.depth >= UKCOV_REMOTE_MAX_DEPTH;
+	/* The section's scope is this frame: a non-local exit to the caller
+	 * leaves it. */
+	__ukcov_remote_start_at(kcov_remote_handle(KCOV_SUBSYSTEM_COMMON,
+						   handle),
+				(uintptr_t)&cs);
 	fn(arg);
-	ukcov_remote_stop();
+}
+
+/*
+ * Append n entries of a finished (or, at process exit, still open) section
+ * to its owner, under the owner's lock; then count the outcome.
+ */
+void __ukcov_section_append(struct ukcov_thread *th, struct ukcov *k,
+			   unsigned int seq, unsigned long n, unsigned long words,
+			   const unsigned long *entries, unsigned long dropped)
+{
+	/* Never false here: see __ukcov_klock.  Discard if it ever were. */
+	if (__ukcov_klock(&k->lock, th)) {
+		/*
+		 * Linux's sequence check: a DISABLE (or re-enable) since.  The
+		 * same session means the same mode as at the start: the count
+		 * is bounded by the section buffer's capacity in it.
+		 */
+		if (seq == k->sequence && k->remote) {
+			n = min_ul(n, ukcov_capacity(k->mode, words));
+			append_section(k, n, entries, dropped);
+			__atomic_add_fetch(&k->sections_appended, 1,
+					   __ATOMIC_RELAXED);
+		} else {
+			__atomic_add_fetch(&k->sections_discarded, 1,
+					   __ATOMIC_RELAXED);
+		}
+		__ukcov_kunlock(&k->lock, th);
+	} else {
+		__atomic_add_fetch(&k->sections_discarded, 1, __ATOMIC_RELAXED);
+	}
 }
 
 /* Close the innermost section of c: append, recycle, put. */
-static void section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
+void __ukcov_section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 {
 	struct ukcov_frame *f = &c->frames[c->depth - 1];
 	struct ukcov *k = f->kcov;
 	unsigned long *buf = f->buf, words = f->words, dropped = f->dropped;
-	unsigned int seq = f->sequence;
+	unsigned int seq = f->sequence, open = FRAME_OPEN;
 	int irq_slot = f->irq_slot;
+	bool mine;
 
 	if (!k) {
 		if (f->muted) {
@@ -584,29 +683,33 @@ static void section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 	}
 	__ukcov_gen_stop(&th->gen);
 	__ukcov_gen_start(&th->gen, &f->saved);
+	/* Ours to append unless the exit flush took it (task.c). */
+	mine = __atomic_compare_exchange_n(&f->state, &open, FRAME_CLOSING,
+					   false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
 	barrier();
 	c->depth--;
 
-	/* Never false here: see __ukcov_klock.  Discard if it ever were. */
-	if (__ukcov_klock(&k->lock, th)) {
-		/* Linux's sequence check: a DISABLE (or re-enable) since. */
-		if (seq == k->sequence && k->remote) {
-			append_section(k, buf, dropped);
-			__atomic_add_fetch(&k->sections_appended, 1,
-					   __ATOMIC_RELAXED);
-		} else {
-			__atomic_add_fetch(&k->sections_discarded, 1,
-					   __ATOMIC_RELAXED);
-		}
-		__ukcov_kunlock(&k->lock, th);
-	} else {
-		__atomic_add_fetch(&k->sections_discarded, 1, __ATOMIC_RELAXED);
-	}
+	if (mine)
+		__ukcov_section_append(th, k, seq, buf[0], words, buf + 1, dropped);
 	if (irq_slot >= 0)
 		__ukcov_irq_put(irq_slot);
 	else
 		buf_put(buf, words);
 	__ukcov_put(k);
+}
+
+/*
+ * The exit flush: another thread's section, taken from it with a CAS, is
+ * still being written.  Its last counted entry may not be stored yet (the
+ * callbacks publish the count first), so all but that one are appended.
+ */
+void __ukcov_section_flush(struct ukcov_thread *self, struct ukcov_frame *f)
+{
+	unsigned long n = READ_ONCE(f->buf[0]);
+
+	__ukcov_section_append(self, f->kcov, f->sequence, n ? n - 1 : 0,
+			       f->words, f->buf + 1, READ_ONCE(f->dropped));
 }
 
 void ukcov_remote_stop(void)
@@ -615,6 +718,8 @@ void ukcov_remote_stop(void)
 	struct ukcov_ctx *c = cur_ctx(th);
 	struct ukcov_frame *f;
 
+	if (unlikely(__ukcov_in_vfork_child(th)))
+		return;
 	if (c->skipped) {
 		c->skipped--;
 		return;
@@ -627,16 +732,17 @@ void ukcov_remote_stop(void)
 		c->depth--;
 		return;
 	}
-	section_close(th, c);
+	__ukcov_section_close(th, c);
 }
 
-/* End every section of c above depth (thread exit, handler exit). */
+/* End every section of c above depth, and the starts past the limit
+ * (thread exit, handler exit, the end of a captured call). */
 void __ukcov_ctx_unwind(struct ukcov_thread *th, struct ukcov_ctx *c,
 			unsigned int depth)
 {
 	c->skipped = 0;
 	while (c->depth > depth)
-		section_close(th, c);
+		__ukcov_section_close(th, c);
 }
 
 /* fork: a holder on another thread did not follow into the child. */

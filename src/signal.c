@@ -3,9 +3,10 @@
  * Signal handlers as soft interrupts (Linux's 2020 "collect coverage from
  * interrupts" and the fixes since).
  *
- * Every handler installed through sigaction, signal, sigset, bsd_signal or
- * sysv_signal (and every handler found installed at start-up) is run by
- * wrapper(), which brackets it with a handler frame:
+ * Every handler installed through any of glibc's exported routes (see
+ * "Installing handlers" below, and every handler found installed at
+ * start-up) is run by wrapper(), which brackets it with a handler frame
+ * (task.c, __ukcov_hframe_enter/_exit):
  *   - entry saves the interrupted thread's whole feed (ukcov_gen: local
  *     collection, an open remote section, anything) and withdraws it, so
  *     the handler records nothing unless it opens a section of its own;
@@ -32,6 +33,56 @@
 #include <unistd.h>
 
 #include "internal.h"
+
+UKCOV_DECLARE_INTERCEPTOR(sigaction);
+#ifdef UKCOV_SHARED
+#define FALLBACK_sigaction NULL
+#else
+/*
+ * rt_sigaction(2) for a fully static program whose libc.a sigaction
+ * ukcov's replaced (UKCOV_ROUTE): the kernel's layout, and a restorer of
+ * ukcov's own (the kernel returns from a handler through it).
+ */
+#if defined(__x86_64__)
+#include <sys/syscall.h>
+void __ukcov_restore_rt(void);
+__asm__(".text\n\t.hidden __ukcov_restore_rt\n"
+	"__ukcov_restore_rt:\n\tmovq $15, %rax\n\tsyscall\n\thlt\n");
+
+struct k_sigaction {
+	void *handler;
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
+static int raw_sigaction(int sig, const struct sigaction *act,
+			 struct sigaction *old)
+{
+	struct k_sigaction k, o;
+	long r;
+
+	if (act) {
+		k.handler = (void *)act->sa_handler;
+		k.flags = (unsigned long)act->sa_flags | 0x04000000; /* SA_RESTORER */
+		k.restorer = __ukcov_restore_rt;
+		memcpy(&k.mask, &act->sa_mask, sizeof(k.mask));
+	}
+	r = syscall(SYS_rt_sigaction, sig, act ? &k : NULL, old ? &o : NULL,
+		    sizeof(k.mask));
+	if (r == 0 && old) {
+		memset(old, 0, sizeof(*old));
+		old->sa_handler = (sighandler_t)o.handler;
+		old->sa_flags = (int)(o.flags & ~0x04000000ul);
+		memcpy(&old->sa_mask, &o.mask, sizeof(o.mask));
+	}
+	return (int)r;
+}
+#define FALLBACK_sigaction ((void *)raw_sigaction)
+#else
+#define FALLBACK_sigaction NULL
+#endif
+#endif
 
 _Static_assert(sizeof(struct sigaction) % sizeof(long) == 0,
 	       "sigaction is copied word by word");
@@ -102,8 +153,41 @@ unsigned long *__ukcov_irq_get(int *slot, unsigned long *words)
 	return NULL;
 }
 
+static struct ukcov_irq_use irq_uses[IRQ_SLOTS];
+
+struct ukcov_irq_use *__ukcov_irq_use(int slot)
+{
+	return &irq_uses[slot];
+}
+
+/*
+ * Handler frames of th deeper than depth were abandoned by an unwinding
+ * (their memory is gone): their sections, each in an interrupt area this
+ * thread holds, are appended as at their stop, and the areas given back.
+ * The section's dropped count lived in the frame: lost (0).
+ */
+void __ukcov_irq_abandon(struct ukcov_thread *th, unsigned int depth)
+{
+	int i;
+
+	for (i = 0; i < IRQ_SLOTS; i++) {
+		struct ukcov_irq_use *u = &irq_uses[i];
+		unsigned long *buf;
+
+		if (u->th != th || u->depth <= depth)
+			continue;
+		buf = (unsigned long *)(irq_base + (size_t)i * irq_words *
+							   sizeof(unsigned long));
+		__ukcov_section_append(th, u->k, u->sequence, buf[0], irq_words,
+				       buf + 1, 0);
+		__ukcov_put(u->k);
+		__ukcov_irq_put(i);
+	}
+}
+
 void __ukcov_irq_put(int slot)
 {
+	irq_uses[slot].th = NULL;
 	/* Pairs with the acquire in __ukcov_irq_get: our writes are done. */
 	__atomic_fetch_or(&irq_free, 1ull << slot, __ATOMIC_RELEASE);
 }
@@ -138,59 +222,16 @@ static void read_irq_env(void)
 
 unsigned int __ukcov_signal_handles;
 
-void __ukcov_hframe_enter(struct ukcov_hframe *f, int sig,
-			  uintptr_t interrupted_sp)
-{
-	struct ukcov_thread *th = &__ukcov_cur;
-
-	f->saved = th->gen;
-	__ukcov_gen_stop(&th->gen);
-	f->ctx.depth = 0;
-	f->ctx.skipped = 0;
-	f->outer_ctx = th->ctx;
-	f->link = th->hframes;
-	/* The frame lives in the wrapper's (or the handler's) own frame, above
-	 * everything the handler calls. */
-	f->entry_sp = (uintptr_t)(f + 1);
-	f->interrupted_sp = interrupted_sp;
-	barrier();
-	/* From here on, ukcov calls on this thread see handler context. */
-	th->hframes = f;
-	th->ctx = &f->ctx;
-	th->sig_depth++;
-	barrier();
-	/* Automatic per-signal section, when someone registered the handle. */
-	if (sig > 0 && READ_ONCE(__ukcov_signal_handles))
-		ukcov_remote_start(kcov_remote_handle(UKCOV_SUBSYSTEM_SIGNAL,
-						      (uint64_t)sig));
-}
-
-void __ukcov_hframe_exit(struct ukcov_hframe *f)
-{
-	struct ukcov_thread *th = &__ukcov_cur;
-
-	/* The automatic section and anything the handler left open. */
-	__ukcov_ctx_unwind(th, &f->ctx, 0);
-	barrier();
-	th->sig_depth--;
-	th->ctx = f->outer_ctx;
-	th->hframes = f->link;
-	barrier();
-	__ukcov_gen_stop(&th->gen);
-	__ukcov_gen_start(&th->gen, &f->saved);
-}
-
 void ukcov_signal_enter(struct ukcov_sigctx *ctx, int sig)
 {
 	__ukcov_hframe_enter((struct ukcov_hframe *)ctx, sig, 0);
 }
 
+static void handler_frame_end(struct ukcov_hframe *f);
+
 void ukcov_signal_exit(struct ukcov_sigctx *ctx)
 {
-	struct ukcov_hframe *f = (struct ukcov_hframe *)ctx;
-
-	if (__ukcov_cur.hframes == f)
-		__ukcov_hframe_exit(f);
+	handler_frame_end((struct ukcov_hframe *)ctx);
 }
 
 /* --- The handler table and the wrapper -------------------------------- */
@@ -277,42 +318,63 @@ static uintptr_t interrupted_sp_of(void *uc)
 #endif
 }
 
+/*
+ * The end of a handler frame, however the handler ends: its return, or an
+ * unwinding through wrapper() (a C++ exception thrown by the handler,
+ * pthread_exit, a cancellation; this file is built with -fexceptions so that
+ * the cleanup runs then).  A longjmp out of the handler does not run it: the
+ * longjmp route has already closed the frame (routes.c).
+ */
+static void handler_frame_end(struct ukcov_hframe *f)
+{
+	__ukcov_hframe_end(f);
+}
+
 static void wrapper(int sig, siginfo_t *si, void *uc)
 {
-	struct ukcov_hframe f;
-	sighandler_t fn;
-	int e = errno, flags;
+	int e = errno;
 
-	__ukcov_hframe_enter(&f, sig, interrupted_sp_of(uc));
-	read_handler(sig, &fn, &flags);
-	if (flags & SA_RESETHAND) {
-		/* The kernel reset its side to SIG_DFL before calling us. */
-		struct sigaction dfl;
-		sigset_t ss;
+	{
+		struct ukcov_hframe f __attribute__((cleanup(handler_frame_end)));
+		sighandler_t fn;
+		int flags;
 
-		/* Holders block signals: never held on this thread. */
-		__ukcov_lock(&sig_lock, &ss);
-		read_action(sig, &dfl);
-		dfl.sa_handler = SIG_DFL;
-		write_action(sig, &dfl, false);
-		__ukcov_unlock(&sig_lock, &ss);
+		__ukcov_hframe_enter(&f, sig, interrupted_sp_of(uc));
+		read_handler(sig, &fn, &flags);
+		if (flags & SA_RESETHAND) {
+			/* The kernel reset its side to SIG_DFL before calling
+			 * us. */
+			struct sigaction dfl;
+			sigset_t ss;
+
+			/* Holders block signals: never held on this thread. */
+			__ukcov_lock(&sig_lock, &ss);
+			read_action(sig, &dfl);
+			dfl.sa_handler = SIG_DFL;
+			write_action(sig, &dfl, false);
+			__ukcov_unlock(&sig_lock, &ss);
+		}
+		errno = e;
+		if (flags & SA_SIGINFO) {
+			/* sa_sigaction shares sa_handler's storage. */
+			union {
+				sighandler_t h;
+				void (*a)(int, siginfo_t *, void *);
+			} u = { .h = fn };
+
+			if (u.a)
+				u.a(sig, si, uc);
+		} else if (fn != SIG_DFL && fn != SIG_IGN) {
+			fn(sig);
+		}
+		e = errno;
 	}
 	errno = e;
-	if (flags & SA_SIGINFO) {
-		/* sa_sigaction shares sa_handler's storage. */
-		union {
-			sighandler_t h;
-			void (*a)(int, siginfo_t *, void *);
-		} u = { .h = fn };
+}
 
-		if (u.a)
-			u.a(sig, si, uc);
-	} else if (fn != SIG_DFL && fn != SIG_IGN) {
-		fn(sig);
-	}
-	e = errno;
-	__ukcov_hframe_exit(&f);
-	errno = e;
+static bool is_wrapper(const struct sigaction *a)
+{
+	return (a->sa_flags & SA_SIGINFO) && a->sa_sigaction == wrapper;
 }
 
 static bool is_handler(const struct sigaction *a)
@@ -333,12 +395,27 @@ static int sys_sigaction(int sig, const struct sigaction *act,
 	return real_sigaction(sig, act, old);
 }
 
+/* --- Installing handlers ----------------------------------------------- */
+
 /*
+ * Every route glibc exports to install a handler ends in sigaction() below,
+ * so that the kernel runs wrapper().  The routes, from glibc 2.36's symbol
+ * table (tests/lint/routes.sh checks the list against the installed libc):
+ *   sigaction, __sigaction              sigaction(2)
+ *   signal, ssignal, bsd_signal         BSD semantics
+ *   sysv_signal, __sysv_signal          one-shot, not masked
+ *   sigset                              System V, with SIG_HOLD
+ *   sigignore                           SIG_IGN
+ *   siginterrupt                        changes SA_RESTART
+ * sigvec exists only as a compatibility symbol (no program built today can
+ * link it).  All of them are exported without a symbol version (ukcov.map),
+ * so that a library linked against libc alone binds to them too.
+ *
  * sigaction(2) as the program sees it: its own handler in oldact, every
  * flag and mask passed to the kernel unchanged, but the kernel calls
  * wrapper() (with SA_SIGINFO, to get the interrupted context).
  */
-UKCOV_API int sigaction(int sig, const struct sigaction *act,
+UKCOV_ROUTE int sigaction(int sig, const struct sigaction *act,
 			struct sigaction *oldact);
 int sigaction(int sig, const struct sigaction *act, struct sigaction *oldact)
 {
@@ -359,7 +436,13 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *oldact)
 		ret = sys_sigaction(sig, act, &prev);
 	}
 	if (ret == 0) {
-		if (actions[sig].wrapped)
+		/*
+		 * The kernel's answer is the truth, the table a cache: glibc
+		 * changes actions internally (system, abort), and a raw
+		 * rt_sigaction may have.  Only when the kernel runs our wrapper
+		 * is the program's own action the table's.
+		 */
+		if (is_wrapper(&prev))
 			read_action(sig, &prev);
 		if (act)
 			write_action(sig, act, is_handler(act));
@@ -391,28 +474,61 @@ static sighandler_t set_handler(int sig, sighandler_t h, int flags,
 	return old.sa_handler;
 }
 
-UKCOV_API sighandler_t signal(int sig, sighandler_t h);
+UKCOV_ROUTE sighandler_t signal(int sig, sighandler_t h);
 sighandler_t signal(int sig, sighandler_t h)
 {
 	return set_handler(sig, h, SA_RESTART, true);
 }
 
-UKCOV_API sighandler_t bsd_signal(int sig, sighandler_t h);
+UKCOV_ROUTE sighandler_t bsd_signal(int sig, sighandler_t h);
 sighandler_t bsd_signal(int sig, sighandler_t h)
 {
 	return set_handler(sig, h, SA_RESTART, true);
 }
 
 /* sysv_signal(3): one-shot, not masked during the handler. */
-UKCOV_API sighandler_t sysv_signal(int sig, sighandler_t h);
+UKCOV_ROUTE sighandler_t sysv_signal(int sig, sighandler_t h);
 sighandler_t sysv_signal(int sig, sighandler_t h)
 {
 	return set_handler(sig, h, SA_RESETHAND | SA_NODEFER, false);
 }
 
+/* The other names glibc exports for the same functions. */
+UKCOV_ROUTE_ALIAS_WEAK(__sigaction, sigaction);
+UKCOV_ROUTE_ALIAS(ssignal, signal);
+UKCOV_ROUTE_ALIAS(__sysv_signal, sysv_signal);
+
+/* sigignore(3): SIG_IGN, no flags, an empty mask. */
+UKCOV_ROUTE int sigignore(int sig);
+int sigignore(int sig)
+{
+	struct sigaction act;
+
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = SIG_IGN;
+	sigemptyset(&act.sa_mask);
+	return sigaction(sig, &act, NULL);
+}
+
+/* siginterrupt(3): a system call the handler interrupts fails with EINTR
+ * (flag != 0) or is restarted (flag == 0). */
+UKCOV_ROUTE int siginterrupt(int sig, int flag);
+int siginterrupt(int sig, int flag)
+{
+	struct sigaction act;
+
+	if (sigaction(sig, NULL, &act))
+		return -1;
+	if (flag)
+		act.sa_flags &= ~SA_RESTART;
+	else
+		act.sa_flags |= SA_RESTART;
+	return sigaction(sig, &act, NULL);
+}
+
 /* sigset(3), System V: SIG_HOLD blocks; anything else installs and
  * unblocks; returns SIG_HOLD if the signal was blocked. */
-UKCOV_API sighandler_t sigset(int sig, sighandler_t h);
+UKCOV_ROUTE sighandler_t sigset(int sig, sighandler_t h);
 sighandler_t sigset(int sig, sighandler_t h)
 {
 	struct sigaction act, old;
@@ -468,6 +584,8 @@ void __ukcov_signal_atfork_child(void)
 {
 	sig_lock = 0;
 	irq_reserve_lock = 0;
+	/* The parent's handler sections are the parent's. */
+	memset(irq_uses, 0, sizeof(irq_uses));
 }
 
 /*
@@ -510,76 +628,12 @@ static void check_callbacks(void)
 #endif
 }
 
-/* --- Non-local exits ------------------------------------------------- */
-
-/*
- * siglongjmp out of handlers: every handler frame the jump leaves is closed
- * as if the handler had returned.  A frame survives only if the target's
- * stack pointer lies within its handler's stack range: from where the
- * handler it interrupted... up to its entry.  glibc mangles the saved stack
- * pointer; on x86_64 it is rol(sp ^ guard, 0x11), the guard at %fs:0x30.
- * Elsewhere every running handler is taken as left (the common case).
- */
-static uintptr_t jmp_target_sp(const void *env)
-{
-#if defined(__x86_64__) && defined(__GLIBC__)
-	uintptr_t m = ((const uintptr_t *)env)[6], guard;
-
-	__asm__("mov %%fs:0x30, %0" : "=r"(guard));
-	m = (m >> 0x11) | (m << (64 - 0x11));
-	return m ^ guard;
-#else
-	(void)env;
-	return 0;
-#endif
-}
-
-static void leave_handlers(const void *env)
-{
-	struct ukcov_thread *th = &__ukcov_cur;
-	uintptr_t target = jmp_target_sp(env);
-	uintptr_t lo = (uintptr_t)__builtin_frame_address(0);
-	struct ukcov_hframe *f;
-
-	while ((f = th->hframes)) {
-		if (target && target >= lo && target < f->entry_sp)
-			break; /* a jump within this handler */
-		__ukcov_hframe_exit(f);
-		lo = f->interrupted_sp;
-		if (!lo)
-			break; /* unknown extent: stop at what we know */
-	}
-}
-
-typedef void (*longjmp_fn)(void *, int) __attribute__((noreturn));
-static longjmp_fn real_longjmp, real_siglongjmp, real__longjmp,
-	real_longjmp_chk;
-
-#define JUMP(name, real)                                                       \
-	UKCOV_API __attribute__((noreturn)) void name(void *env, int val);     \
-	void name(void *env, int val)                                          \
-	{                                                                      \
-		if (__ukcov_cur.hframes)                                       \
-			leave_handlers(env);                                   \
-		if (!real_longjmp)                                             \
-			__ukcov_init(); /* a jump before our constructor */   \
-		(real ? real : real_longjmp)(env, val);                        \
-	}
-
-JUMP(longjmp, real_longjmp)
-JUMP(siglongjmp, real_siglongjmp)
-JUMP(_longjmp, real__longjmp)
-JUMP(__longjmp_chk, real_longjmp_chk)
-
 void __ukcov_signal_init(void)
 {
 	real_sigaction = (int (*)(int, const struct sigaction *,
-				  struct sigaction *))dlsym(RTLD_NEXT,
-							    "sigaction");
-	real_longjmp = (longjmp_fn)dlsym(RTLD_NEXT, "longjmp");
-	real_siglongjmp = (longjmp_fn)dlsym(RTLD_NEXT, "siglongjmp");
-	real__longjmp = (longjmp_fn)dlsym(RTLD_NEXT, "_longjmp");
-	real_longjmp_chk = (longjmp_fn)dlsym(RTLD_NEXT, "__longjmp_chk");
+				  struct sigaction *))__ukcov_next("sigaction",
+								   UKCOV_INTERCEPTOR(sigaction),
+								   FALLBACK_sigaction);
 	read_irq_env();
 	take_over_handlers();
 	check_callbacks();

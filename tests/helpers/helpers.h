@@ -15,6 +15,10 @@
 
 #include <ukcov.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum t_result {
 	T_EXIT_PASS = 0,
 	T_EXIT_FAIL = 1,
@@ -222,5 +226,9 @@ void t_sig_raise_if(bool on, int sig);
 unsigned long t_sig_pcs_of(void (*fn)(int), int arg);
 int t_sig_run_self(const char *arg, const char *name, const char *value,
 		   char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
