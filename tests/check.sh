@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's test command runs it:
 #   - the tests built with gcc, and with clang, against the shared library;
-#   - the tests built with ASan+UBSan and with TSan (static library);
+#   - the tests built with ASan+UBSan and with TSan (gcc and clang; static
+#     library);
 #   - the lints and install checks in tests/lint/.
 # Missing packages (clang, valgrind, pkg-config, g++, libdw-dev, lcov,
 # groff) are installed with apt-get when running as root; otherwise what
@@ -73,6 +74,13 @@ suite asan CC=gcc BUILD=build-asan SAN=address
 # TSan needs a fixed address-space layout on kernels with 32-bit mmap
 # randomisation: setarch -R gives it one.
 TSAN_WRAP="setarch $(uname -m) -R" suite tsan CC=gcc BUILD=build-tsan SAN=thread
+# clang's ThreadSanitizer runtime is linked into the program statically:
+# ukcov's interposers forward to its interceptors (src/routes.c).
+if command -v clang >/dev/null 2>&1; then
+	TSAN_WRAP="setarch $(uname -m) -R" suite tsan-clang CC=clang BUILD=build-tsan-clang SAN=thread
+else
+	skip_suite tsan-clang "clang is not installed"
+fi
 
 echo "== lint"
 log=$(mktemp)
