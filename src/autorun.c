@@ -177,11 +177,15 @@ static void write_area(const struct auto_area *a, const char *name)
 	body.pid = (uint64_t)getpid();
 	body.tid = (uint64_t)a->tid;
 	body.kind = a->kind;
-	body.mode = (uint32_t)auto_mode;
+	body.mode = auto_mode == KCOV_TRACE_CMP ? UKCOV_FILE_MODE_CMP
+						: UKCOV_FILE_MODE_PC;
 	body.handle = a->handle;
 	body.count = count;
 	body.capacity = cap;
 	body.dropped = READ_ONCE(k->dropped);
+	body.seq = 0;		/* not tracked yet: readers order by tid */
+	body.start_routine = 0;	/* unknown */
+	body.flags = 0;
 	if (name)
 		strncpy(body.name, name, sizeof(body.name) - 1);
 	rec.type = UKCOV_REC_AREA;

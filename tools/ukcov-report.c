@@ -474,6 +474,10 @@ static void run_load(struct run *r, const char *path)
 	r->path = path;
 	if (tl_cov_load(&r->c, path, err, sizeof(err)))
 		die(1, "%s: %s", path, err);
+	if (r->c.truncated)
+		fprintf(stderr, "%s: %s: warning: file truncated after %llu "
+			"whole records\n", prog, path,
+			(unsigned long long)r->c.records);
 	tl_label_areas(&r->c);
 	r->mod_obj = xcalloc(r->c.nmods, sizeof(*r->mod_obj));
 	for (i = 0; i < r->c.nmods; i++)
@@ -714,6 +718,33 @@ static void print_wrapped(const char *head, const char **v, size_t n,
 	putchar('\n');
 }
 
+static const char *mode_name(uint32_t mode)
+{
+	return mode == UKCOV_FILE_MODE_CMP ? "cmp"
+	       : mode == UKCOV_FILE_MODE_UNIQUE ? "unique-pc" : "pc";
+}
+
+/* The start of the summary's first line: how the run ended, when that
+ * makes the file incomplete. */
+static void run_status(const struct tl_cov *c)
+{
+	const struct ukcov_rec_run *u = c->run;
+	char sig[16];
+
+	if (!u || (!(u->flags & UKCOV_RUN_INCOMPLETE) &&
+		   u->how != UKCOV_RUN_KILLED))
+		return;
+	printf("INCOMPLETE: ");
+	if (u->how == UKCOV_RUN_KILLED)
+		printf("the program was killed by %s; ",
+		       tl_signal_name(u->status, sig));
+	if (u->areas_lost)
+		printf("%llu areas lost; ", (unsigned long long)u->areas_lost);
+	if (u->sections_lost)
+		printf("%llu remote sections lost; ",
+		       (unsigned long long)u->sections_lost);
+}
+
 static void summary(struct run *r, bool all_functions)
 {
 	struct tl_cov *c = &r->c;
@@ -726,11 +757,16 @@ static void summary(struct run *r, bool all_functions)
 			npids++;
 		last_pid = c->areas[i].a->pid;
 	}
-	printf("%s: %s mode, %zu area%s from %zu process%s\n", r->path,
-	       c->nareas && c->areas[0].a->mode == KCOV_TRACE_CMP ? "cmp"
-								   : "pc",
+	printf("%s: ", r->path);
+	run_status(c);
+	printf("%s mode, %zu area%s from %zu process%s\n",
+	       c->nareas ? mode_name(c->areas[0].a->mode) : "pc",
 	       c->nareas, c->nareas == 1 ? "" : "s", npids,
 	       npids == 1 ? "" : "es");
+	if (!c->run)
+		printf("the run's end was not recorded (ukcov-run did not "
+		       "finish, or the file is cut short): areas may be "
+		       "missing\n");
 	if (!c->nareas) {
 		printf("no coverage was recorded (did the program exit "
 		       "through exit(3)?)\n");

@@ -205,6 +205,35 @@ static void check_program(const char *path, const char *shown)
 		    c.any_symbols ? "" : " (or it is stripped: --no-check)");
 }
 
+/* Append the RUN record: how the program ended.  One write, O_APPEND, like
+ * every record, so that it lands after whatever the program wrote. */
+static void write_run(const char *out, int status)
+{
+	struct {
+		struct ukcov_rec rec;
+		struct ukcov_rec_run run;
+	} r;
+	int fd;
+
+	memset(&r, 0, sizeof(r));
+	r.rec.type = UKCOV_REC_RUN;
+	r.rec.size = sizeof(r.run);
+	if (WIFSIGNALED(status)) {
+		r.run.how = UKCOV_RUN_KILLED;
+		r.run.status = WTERMSIG(status);
+		r.run.flags = UKCOV_RUN_INCOMPLETE;
+	} else {
+		r.run.how = UKCOV_RUN_EXITED;
+		r.run.status = WEXITSTATUS(status);
+	}
+	fd = open(out, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 || write(fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog, out,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Sum up what the run wrote. */
 static void summarize(const char *out, bool quiet, const char *shown)
 {
@@ -383,6 +412,7 @@ int main(int argc, char **argv)
 			"still running were not written\n", prog, argv[optind],
 			tl_signal_name(WTERMSIG(status), sig));
 	}
+	write_run(abs_out, status);
 	summarize(abs_out, quiet, argv[optind]);
 	free(path);
 	return WIFEXITED(status) ? WEXITSTATUS(status)

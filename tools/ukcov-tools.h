@@ -299,7 +299,32 @@ struct tl_cov {
 	size_t nmods;
 	struct tl_area *areas;
 	size_t nareas;
+	const struct ukcov_rec_run *run;	/* the last RUN record, or NULL */
+	uint64_t records;	/* whole records read */
+	bool truncated;		/* the last record is cut short */
 };
+
+/*
+ * A record that runs past the end of the file is a cut-short last record
+ * when what is there of it agrees with its size (else the file is corrupt):
+ * a known type, and for an area whose fixed part is there, a count that
+ * fits the size.
+ */
+static inline bool tl_cut_record_ok(const struct ukcov_rec *r, size_t avail)
+{
+	const struct ukcov_rec_area *a = (const void *)(r + 1);
+
+	if (r->type < UKCOV_REC_MODULE || r->type > UKCOV_REC_RUN)
+		return false;
+	if (r->type == UKCOV_REC_AREA && avail >= sizeof(*a)) {
+		unsigned int w = a->mode == UKCOV_FILE_MODE_CMP ? 4 : 1;
+
+		return a->mode <= UKCOV_FILE_MODE_UNIQUE &&
+		       r->size >= sizeof(*a) &&
+		       a->count <= (r->size - sizeof(*a)) / 8 / w;
+	}
+	return true;
+}
 
 /*
  * Load a coverage file.  0, or -1 with a one-line reason in err (the caller
@@ -346,6 +371,11 @@ static inline int tl_cov_load(struct tl_cov *c, const char *path, char *err,
 		snprintf(err, errlen, "not a ukcov coverage file (bad magic)");
 		return -1;
 	}
+	if (h->version == 1) {
+		snprintf(err, errlen, "version 1 file: written by an older "
+			 "ukcov-run; run the program again");
+		return -1;
+	}
 	if (h->version != UKCOV_FILE_VERSION) {
 		snprintf(err, errlen,
 			 "coverage file version %u is not supported (this "
@@ -363,12 +393,25 @@ static inline int tl_cov_load(struct tl_cov *c, const char *path, char *err,
 		const struct ukcov_rec *r = (const void *)(c->map + off);
 		const unsigned char *body = (const unsigned char *)(r + 1);
 
+		size_t avail;
+
+		/* A cut-short last record (the writer was killed, the disk
+		 * filled): keep what came before it. */
 		if (c->size - off < sizeof(*r)) {
-			snprintf(err, errlen, "corrupt: truncated record "
-				 "header at offset %zu", off);
+			c->truncated = true;
+			break;
+		}
+		if (r->size % 8) {
+			snprintf(err, errlen, "corrupt: record at offset %zu "
+				 "has a size that is not a multiple of 8", off);
 			return -1;
 		}
-		if (r->size % 8 || r->size > c->size - off - sizeof(*r)) {
+		avail = c->size - off - sizeof(*r);
+		if (r->size > avail) {
+			if (tl_cut_record_ok(r, avail)) {
+				c->truncated = true;
+				break;
+			}
 			snprintf(err, errlen, "corrupt: record at offset %zu "
 				 "runs past the end of the file", off);
 			return -1;
@@ -410,15 +453,14 @@ static inline int tl_cov_load(struct tl_cov *c, const char *path, char *err,
 			void *p;
 
 			if (r->size < sizeof(*a) ||
-			    (a->mode != KCOV_TRACE_PC &&
-			     a->mode != KCOV_TRACE_CMP) ||
+			    a->mode > UKCOV_FILE_MODE_UNIQUE ||
 			    a->kind < UKCOV_AREA_THREAD ||
 			    a->kind > UKCOV_AREA_SIGNAL) {
 				snprintf(err, errlen, "corrupt: bad area "
 					 "record at offset %zu", off);
 				return -1;
 			}
-			w = a->mode == KCOV_TRACE_CMP ? 4 : 1;
+			w = a->mode == UKCOV_FILE_MODE_CMP ? 4 : 1;
 			if (a->count > (r->size - sizeof(*a)) / 8 / w) {
 				snprintf(err, errlen, "corrupt: area record at "
 					 "offset %zu holds fewer entries than "
@@ -438,6 +480,13 @@ static inline int tl_cov_load(struct tl_cov *c, const char *path, char *err,
 			ta->count = a->count;
 			ta->words = w;
 			memcpy(ta->name, a->name, 16);
+		} else if (r->type == UKCOV_REC_RUN) {
+			if (r->size < sizeof(*c->run)) {
+				snprintf(err, errlen, "corrupt: bad run record "
+					 "at offset %zu", off);
+				return -1;
+			}
+			c->run = (const void *)body;
 		} else {
 			snprintf(err, errlen, "unknown record type %u at offset "
 				 "%zu (this reader knows file version %u)",
@@ -445,6 +494,7 @@ static inline int tl_cov_load(struct tl_cov *c, const char *path, char *err,
 			return -1;
 		}
 		off += sizeof(*r) + r->size;
+		c->records++;
 	}
 	return 0;
 }

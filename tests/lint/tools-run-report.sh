@@ -269,14 +269,28 @@ printf 'garbage!garbage!garbage!garbage!' >"$tmp/bad.cov"
 err "not a coverage file" "not a ukcov coverage file" "$REPORT" "$tmp/bad.cov"
 : >"$tmp/empty.cov"
 err "empty file" "empty file" "$REPORT" "$tmp/empty.cov"
+# A cut-short last record: the whole records before it are kept, one
+# warning, exit 0.
 head -c 100 "$tmp/t1.cov" >"$tmp/trunc.cov"
-err "truncated file" "corrupt" "$REPORT" "$tmp/trunc.cov"
+"$REPORT" "$tmp/trunc.cov" >"$tmp/eo" 2>"$tmp/ee" ||
+	problem "truncated file: exit $?"
+[ "$(wc -l <"$tmp/ee")" = 1 ] && grep -q "file truncated after 0 whole records" "$tmp/ee" ||
+	{ problem "truncated file: stderr:"; cat "$tmp/ee"; }
+expect_in "$tmp/eo" "the run's end was not recorded" "truncated file: no run record said"
 { printf 'UKCOVRUN'; printf '\x09\x00\x00\x00\x08\x00\x00\x00'; head -c 8 /dev/zero; } >"$tmp/v9.cov"
 err "future version" "version 9 is not supported" "$REPORT" "$tmp/v9.cov"
+{ printf 'UKCOVRUN'; printf '\x01\x00\x00\x00\x08\x00\x00\x00'; head -c 8 /dev/zero; } >"$tmp/v1.cov"
+err "version 1" "version 1 file: written by an older ukcov-run; run the program again" "$REPORT" "$tmp/v1.cov"
 err "unwritable lcov" "cannot (write|create)" "$REPORT" -L "$tmp/no/such/dir/x.info" "$tmp/t1.cov"
 err "unknown area" "no area matches" "$REPORT" -a thread:nobody "$tmp/t1.cov"
 err "report bad option" "unknown option" "$REPORT" --frobnicate "$tmp/t1.cov"
 err "report no file" "no coverage file" "$REPORT"
+# A killed run: the summary's first line says so.
+"$RUN" -q --no-check -o "$tmp/k.cov" -- sh -c 'kill -KILL $$' >/dev/null 2>&1
+"$REPORT" "$tmp/k.cov" >"$tmp/ko" 2>&1
+head -n 1 "$tmp/ko" | grep -q "^$tmp/k.cov: INCOMPLETE: the program was killed by SIGKILL" ||
+	{ problem "killed run not said on the first line:"; head -n 3 "$tmp/ko"; }
+expect_not_in "$tmp/sum" "the run's end was not recorded" "a whole run said to be cut short"
 # --no-check runs a program anyway; it then writes no coverage: said once.
 "$RUN" --no-check -o "$tmp/p.cov" -- "$tmp/plain" >/dev/null 2>"$tmp/ee"
 grep -q "wrote no coverage" "$tmp/ee" || problem "--no-check on a plain program: $(cat "$tmp/ee")"
