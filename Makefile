@@ -212,32 +212,40 @@ clean:
 -include bench/bench.mk
 
 # ---- tools and demo (ukcov-run, ukcov-report, `make demo`) ----------------
-# ukcov-run and ukcov-report are ordinary programs (never instrumented).
-# ukcov-report symbolizes with elfutils' libdw when its header is installed
-# (Debian: libdw-dev), else with symbol tables only and says so per module.
-HAVE_LIBDW := $(shell test -e /usr/include/elfutils/libdw.h && echo 1)
-TOOLS_CFLAGS := $(BASE_CFLAGS)
-ifeq ($(HAVE_LIBDW),1)
-REPORT_CFLAGS := -DHAVE_LIBDW
-REPORT_LIBS := -ldw -lelf
-endif
+# ukcov-run and ukcov-report are ordinary programs (never instrumented),
+# built with the sanitizer of the build (SAN) like the tests.  They read
+# ELF and DWARF with elfutils' libelf and libdw (Debian: libdw-dev, which
+# brings libelf-dev): without them `make` builds the rest and says so, and
+# `make tools` stops with that line.
+HAVE_ELFUTILS := $(shell test -e /usr/include/elfutils/libdw.h && \
+	test -e /usr/include/gelf.h && echo 1)
+TOOLS_NEED := elfutils' libelf and libdw (apt-get install libdw-dev)
+TOOLS_CFLAGS := $(BASE_CFLAGS) $(SAN_FLAGS)
+TOOLS_LIBS := -ldw -lelf
 TOOLS := $(BUILD)/tools/ukcov-run $(BUILD)/tools/ukcov-report
-TOOLS_HDRS := tools/ukcov-tools.h include/ukcov.h include/ukcov/kcov.h include/ukcov/file.h
+TOOLS_HDRS := tools/ukcov-file.h tools/ukcov-elf.h include/ukcov.h \
+	include/ukcov/kcov.h include/ukcov/file.h
+TOOLS_OBJS := $(BUILD)/tools/ukcov-file.o $(BUILD)/tools/ukcov-elf.o
 
 .PHONY: tools
+ifeq ($(HAVE_ELFUTILS),1)
 all: tools
 tools: $(TOOLS)
-$(BUILD)/tools/ukcov-run: tools/ukcov-run.c $(TOOLS_HDRS)
+else
+all: tools-missing
+.PHONY: tools-missing
+tools-missing:
+	@echo "make: ukcov-run and ukcov-report are not built: they need $(TOOLS_NEED)"
+tools:
+	@echo "make: ukcov-run and ukcov-report need $(TOOLS_NEED)"; exit 1
+endif
+$(BUILD)/tools/%.o: tools/%.c $(TOOLS_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -o $@ $<
-# The libdw choice is part of the target: a stamp records it.
-$(BUILD)/tools/libdw-$(if $(HAVE_LIBDW),yes,no):
-	@mkdir -p $(dir $@)
-	@rm -f $(BUILD)/tools/libdw-*
-	@touch $@
-$(BUILD)/tools/ukcov-report: tools/ukcov-report.c $(TOOLS_HDRS) $(BUILD)/tools/libdw-$(if $(HAVE_LIBDW),yes,no)
-	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) $(REPORT_CFLAGS) -o $@ $< $(REPORT_LIBS)
+	$(CC) $(TOOLS_CFLAGS) -c -o $@ $<
+$(BUILD)/tools/ukcov-run: $(BUILD)/tools/ukcov-run.o $(TOOLS_OBJS)
+	$(CC) $(TOOLS_CFLAGS) -o $@ $^ $(TOOLS_LIBS)
+$(BUILD)/tools/ukcov-report: $(BUILD)/tools/ukcov-report.o $(TOOLS_OBJS)
+	$(CC) $(TOOLS_CFLAGS) -o $@ $^ $(TOOLS_LIBS)
 
 # The demo program: like every example, plus -fno-optimize-sibling-calls so
 # that gcc never turns a function's last coverage callback into a tail jump,
@@ -254,7 +262,8 @@ DEMO_DIR := $(BUILD)/demo
 DEMO_HANDLES := 0x8100000000000001,0x8100000000000002
 demo:
 	@need=; \
-	test -e /usr/include/elfutils/libdw.h || need="$$need libdw-dev"; \
+	test -e /usr/include/elfutils/libdw.h -a -e /usr/include/gelf.h || \
+		need="$$need libdw-dev"; \
 	command -v genhtml >/dev/null 2>&1 || need="$$need lcov"; \
 	if [ -n "$$need" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "demo: installing$$need (apt-get)"; \
@@ -283,9 +292,7 @@ demo:
 	@echo "handle:app1:2 client-1's PUTs.  signal:SIGALRM and signal:SIGCHLD are"
 	@echo "the handlers, kept out of the interrupted threads' traces."
 	@echo
-	@if [ ! -e /usr/include/elfutils/libdw.h ]; then \
-		echo "demo: no HTML report: ukcov-report was built without libdw (no lines); install libdw-dev (apt-get install libdw-dev) and rerun"; \
-	elif ! command -v genhtml >/dev/null 2>&1; then \
+	@if ! command -v genhtml >/dev/null 2>&1; then \
 		$(BUILD)/tools/ukcov-report -L $(DEMO_DIR)/demo.info $(DEMO_DIR)/demo.cov; \
 		echo "demo: no HTML report: genhtml is not installed (apt-get install lcov)"; \
 	else \

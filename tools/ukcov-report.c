@@ -6,16 +6,23 @@
  * lcov tracefiles, raw entries in module+offset form, or the difference
  * between two runs.  See ukcov-report(1) and ukcov-file(5).
  */
-#include <getopt.h>
-#include <limits.h>
-
-#include "ukcov-tools.h"
-
-#ifdef HAVE_LIBDW
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
-#endif
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ukcov.h>
+
+#include "ukcov-elf.h"
+#include "ukcov-file.h"
 
 static const char *prog = "ukcov-report";
 
@@ -126,10 +133,8 @@ struct object {
 	bool dwarf;		/* has DWARF that libdw reads */
 	struct fsym *syms;	/* function symbols, sorted */
 	size_t nsyms;
-#ifdef HAVE_LIBDW
 	Dwfl *dwfl;
 	Dwfl_Module *dm;
-#endif
 	/* offset -> sym cache (open addressing) */
 	uint64_t *ckeys;
 	struct sym **cvals;
@@ -152,11 +157,11 @@ struct symcollect {
 	size_t n, cap;
 };
 
-static int collect_sym(const char *name, const Elf64_Sym *s, void *data)
+static int collect_sym(const char *name, const GElf_Sym *s, void *data)
 {
 	struct symcollect *c = data;
 
-	if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
+	if (GELF_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
 	    !s->st_value)
 		return 0;
 	if (c->n == c->cap) {
@@ -170,50 +175,91 @@ static int collect_sym(const char *name, const Elf64_Sym *s, void *data)
 	return 0;
 }
 
+/* The module is reported with its descriptor: no file to look for. */
+static int no_elf(Dwfl_Module *m, void **user, const char *name,
+		  Dwarf_Addr base, char **file, Elf **elf)
+{
+	(void)m, (void)user, (void)name, (void)base, (void)file, (void)elf;
+	return -1;
+}
+
+/*
+ * Separate debug information, found by build id under /usr/lib/debug (what
+ * Debian's -dbgsym packages install), opened like every other file: a FIFO
+ * or a device is never opened for reading.  DWARF in the module itself is
+ * used first, without this.
+ */
+static int find_debuginfo(Dwfl_Module *m, void **user, const char *name,
+			  Dwarf_Addr base, const char *file,
+			  const char *debuglink, GElf_Word crc, char **path)
+{
+	const unsigned char *id;
+	GElf_Addr vaddr;
+	char buf[PATH_MAX], err[128];
+	int n, i, len, fd;
+
+	(void)user, (void)name, (void)base, (void)file, (void)debuglink,
+		(void)crc;
+	len = dwfl_module_build_id(m, &id, &vaddr);
+	if (len < 2 || len > 64)
+		return -1;
+	n = snprintf(buf, sizeof(buf), "/usr/lib/debug/.build-id/%02x/", id[0]);
+	for (i = 1; i < len; i++)
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%02x", id[i]);
+	snprintf(buf + n, sizeof(buf) - (size_t)n, ".debug");
+	fd = ukf_open_regular(buf, err, sizeof(err));
+	if (fd >= 0)
+		*path = strdup(buf);
+	return fd;
+}
+
 static void object_open(struct object *o)
 {
-	struct tl_elf e;
+	struct uke e;
 	struct symcollect c = { 0 };
 	const unsigned char *id;
 	char err[256];
 	size_t len;
+	int fd;
 
 	if (o->opened)
 		return;
 	o->opened = true;
-	if (tl_elf_open(&e, o->path, err, sizeof(err))) {
+	if (uke_open(&e, o->path, err, sizeof(err))) {
 		o->missing = true;
 		return;
 	}
-	len = tl_elf_build_id(&e, &id);
+	len = uke_build_id(&e, &id);
 	if (o->build_id_len &&
 	    (len != o->build_id_len || memcmp(id, o->build_id, len)))
 		o->mismatch = true;
-	tl_elf_symbols(&e, collect_sym, &c);
-	tl_elf_close(&e);
+	uke_symbols(&e, collect_sym, &c);
+	fd = dup(e.fd);
+	uke_close(&e);
 	qsort(c.v, c.n, sizeof(*c.v), fsym_cmp);
 	o->syms = c.v;
 	o->nsyms = c.n;
-#ifdef HAVE_LIBDW
-	if (!no_dwarf) {
-		static char *debuginfo_path;
+	if (!no_dwarf && fd >= 0) {
 		static const Dwfl_Callbacks cb = {
-			.find_elf = dwfl_build_id_find_elf,
-			.find_debuginfo = dwfl_standard_find_debuginfo,
+			.find_elf = no_elf,
+			.find_debuginfo = find_debuginfo,
 			.section_address = dwfl_offline_section_address,
-			.debuginfo_path = &debuginfo_path,
 		};
 		Dwarf_Addr bias;
 
 		o->dwfl = dwfl_begin(&cb);
 		if (o->dwfl) {
-			o->dm = dwfl_report_elf(o->dwfl, o->base, o->path, -1,
+			/* dwfl takes the descriptor when it succeeds. */
+			o->dm = dwfl_report_elf(o->dwfl, o->base, o->path, fd,
 						0, true);
 			dwfl_report_end(o->dwfl, NULL, NULL);
 		}
+		if (!o->dm)
+			close(fd);
 		o->dwarf = o->dm && dwfl_module_getdwarf(o->dm, &bias);
+	} else if (fd >= 0) {
+		close(fd);
 	}
-#endif
 }
 
 static const char *symtab_lookup(const struct object *o, uint64_t addr)
@@ -243,7 +289,6 @@ static const char *symtab_lookup(const struct object *o, uint64_t addr)
 	return NULL;
 }
 
-#ifdef HAVE_LIBDW
 static const char *die_name(Dwarf_Die *d)
 {
 	Dwarf_Attribute a;
@@ -347,7 +392,6 @@ static void dwarf_lookup(struct object *o, uint64_t addr, struct sym *s)
 		s->inlined = intern(chain);
 	free(scopes);
 }
-#endif
 
 /* Symbolize offset off of object o (a recorded PC minus the load bias). */
 static struct sym *symbolize(struct object *o, uint64_t off)
@@ -386,10 +430,8 @@ static struct sym *symbolize(struct object *o, uint64_t off)
 			return o->cvals[i];
 	s = xcalloc(1, sizeof(*s));
 	object_open(o);
-#ifdef HAVE_LIBDW
 	if (o->dwarf)
 		dwarf_lookup(o, addr, s);
-#endif
 	if (!s->func)
 		s->func = symtab_lookup(o, addr);
 	o->ckeys[i] = off;
@@ -402,12 +444,12 @@ static struct sym *symbolize(struct object *o, uint64_t off)
 
 struct run {
 	const char *path;
-	struct tl_cov c;
-	size_t *mod_obj;	/* per tl_module: index into objects */
+	struct ukf c;
+	size_t *mod_obj;	/* per module record: index into objects */
 	bool *selected;		/* per area */
 };
 
-static size_t object_for(const struct tl_module *m)
+static size_t object_for(const struct ukf_module *m)
 {
 	size_t i;
 
@@ -437,13 +479,13 @@ static bool locate(const struct run *r, uint64_t pid, uint64_t pc,
 	size_t i;
 
 	if (last < r->c.nmods) {
-		const struct tl_module *m = &r->c.mods[last];
+		const struct ukf_module *m = &r->c.mods[last];
 
 		if (m->pid == pid && pc >= m->start && pc < m->end)
 			goto found;
 	}
 	for (i = 0; i < r->c.nmods; i++) {
-		const struct tl_module *m = &r->c.mods[i];
+		const struct ukf_module *m = &r->c.mods[i];
 
 		if (m->pid == pid && pc >= m->start && pc < m->end) {
 			last = i;
@@ -452,7 +494,7 @@ static bool locate(const struct run *r, uint64_t pid, uint64_t pc,
 	}
 	/* A forked child that wrote no map: its parent's is the same. */
 	for (i = 0; i < r->c.nmods; i++) {
-		const struct tl_module *m = &r->c.mods[i];
+		const struct ukf_module *m = &r->c.mods[i];
 
 		if (pc >= m->start && pc < m->end) {
 			last = i;
@@ -472,13 +514,14 @@ static void run_load(struct run *r, const char *path)
 	size_t i;
 
 	r->path = path;
-	if (tl_cov_load(&r->c, path, err, sizeof(err)))
+	if (ukf_load(&r->c, path, err, sizeof(err)))
 		die(1, "%s: %s", path, err);
 	if (r->c.truncated)
 		fprintf(stderr, "%s: %s: warning: file truncated after %llu "
 			"whole records\n", prog, path,
 			(unsigned long long)r->c.records);
-	tl_label_areas(&r->c);
+	if (ukf_label_areas(&r->c, NULL, NULL))
+		die(1, "out of memory");
 	r->mod_obj = xcalloc(r->c.nmods, sizeof(*r->mod_obj));
 	for (i = 0; i < r->c.nmods; i++)
 		r->mod_obj[i] = object_for(&r->c.mods[i]);
@@ -486,7 +529,7 @@ static void run_load(struct run *r, const char *path)
 }
 
 /* Does area t match the selector spec (see --area)? */
-static bool area_matches(const struct tl_area *t, const char *spec)
+static bool area_matches(const struct ukf_area *t, const char *spec)
 {
 	const char *label = t->label, *slash = strchr(label, '/');
 	size_t n = strlen(spec);
@@ -517,7 +560,7 @@ static bool area_matches(const struct tl_area *t, const char *spec)
 		return !*end && h == t->a->handle;
 	}
 	if (!strncmp(spec, "signal:", 7) && kind == UKCOV_AREA_SIGNAL) {
-		int sig = tl_signal_number(spec + 7);
+		int sig = ukf_signal_number(spec + 7);
 
 		return sig > 0 &&
 		       (uint64_t)sig == (t->a->handle & KCOV_INSTANCE_MASK);
@@ -568,12 +611,12 @@ static int u64_cmp(const void *x, const void *y)
 #define KEY_OBJ(k) ((size_t)((k) >> 40))
 #define KEY_OFF(k) ((k) & ((1ull << 40) - 1))
 
-static uint64_t entry_pc(const struct tl_area *t, uint64_t i)
+static uint64_t entry_pc(const struct ukf_area *t, uint64_t i)
 {
 	return t->words == 4 ? t->entries[i * 4 + 3] : t->entries[i];
 }
 
-static uint64_t entry_key(const struct run *r, const struct tl_area *t,
+static uint64_t entry_key(const struct run *r, const struct ukf_area *t,
 			  uint64_t i)
 {
 	size_t obj;
@@ -587,7 +630,7 @@ static uint64_t entry_key(const struct run *r, const struct tl_area *t,
 
 /* The unique PCs of area t, sorted, symbolized; *unknown = PCs in no
  * module. */
-static struct hit *area_hits(const struct run *r, const struct tl_area *t,
+static struct hit *area_hits(const struct run *r, const struct ukf_area *t,
 			     size_t *nhits, uint64_t *unknown)
 {
 	uint64_t *keys = xcalloc(t->count, sizeof(*keys)), i;
@@ -675,7 +718,7 @@ static const char *kind_name(const struct ukcov_rec_area *a)
 	}
 }
 
-static void describe(const struct tl_area *t, char *buf, size_t len)
+static void describe(const struct ukf_area *t, char *buf, size_t len)
 {
 	const struct ukcov_rec_area *a = t->a;
 
@@ -726,7 +769,7 @@ static const char *mode_name(uint32_t mode)
 
 /* The start of the summary's first line: how the run ended, when that
  * makes the file incomplete. */
-static void run_status(const struct tl_cov *c)
+static void run_status(const struct ukf *c)
 {
 	const struct ukcov_rec_run *u = c->run;
 	char sig[16];
@@ -737,7 +780,7 @@ static void run_status(const struct tl_cov *c)
 	printf("INCOMPLETE: ");
 	if (u->how == UKCOV_RUN_KILLED)
 		printf("the program was killed by %s; ",
-		       tl_signal_name(u->status, sig));
+		       ukf_signal_name(u->status, sig));
 	if (u->areas_lost)
 		printf("%llu areas lost; ", (unsigned long long)u->areas_lost);
 	if (u->sections_lost)
@@ -747,7 +790,7 @@ static void run_status(const struct tl_cov *c)
 
 static void summary(struct run *r, bool all_functions)
 {
-	struct tl_cov *c = &r->c;
+	struct ukf *c = &r->c;
 	size_t i, npids = 0;
 	uint64_t last_pid = 0;
 	bool warned = false;
@@ -775,7 +818,7 @@ static void summary(struct run *r, bool all_functions)
 	printf("\n%-24s %9s %8s %6s %6s %6s\n", "AREA", "ENTRIES", "UNIQUE",
 	       "FUNCS", "FILES", "LINES");
 	for (i = 0; i < c->nareas; i++) {
-		const struct tl_area *t = &c->areas[i];
+		const struct ukf_area *t = &c->areas[i];
 		size_t nh, j, nf, nfi, nl;
 		uint64_t unknown;
 		struct hit *h;
@@ -850,14 +893,8 @@ static void summary(struct run *r, bool all_functions)
 		else
 			printf("  %s: symbol table only (%s): functions, no "
 			       "files or lines\n", o->path,
-#ifdef HAVE_LIBDW
 			       no_dwarf ? "--no-dwarf"
-					: "no debug info; build it with -g"
-#else
-			       "ukcov-report was built without libdw: install "
-			       "libdw-dev and rebuild"
-#endif
-			);
+					: "no debug info; build it with -g");
 		if (o->mismatch)
 			printf("  %s: WARNING: its build id differs from the "
 			       "run's: it was rebuilt, symbols may be wrong\n",
@@ -869,7 +906,7 @@ static void summary(struct run *r, bool all_functions)
 
 /* ---- lcov --------------------------------------------------------------- */
 
-static size_t area_lines(const struct run *r, const struct tl_area *t,
+static size_t area_lines(const struct run *r, const struct ukf_area *t,
 			 struct fl **out)
 {
 	size_t nh, j, n = 0;
@@ -914,7 +951,7 @@ struct fnrec {
 };
 
 /* One lcov test (TN) for area t. */
-static int write_lcov(FILE *f, const struct run *r, const struct tl_area *t)
+static int write_lcov(FILE *f, const struct run *r, const struct ukf_area *t)
 {
 	struct fl *v;
 	size_t n = area_lines(r, t, &v), i, j;
@@ -976,7 +1013,7 @@ static void lcov_dir(const struct run *r, const char *dir)
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		die(1, "cannot create %s: %s", dir, strerror(errno));
 	for (i = 0; i < r->c.nareas; i++) {
-		const struct tl_area *t = &r->c.areas[i];
+		const struct ukf_area *t = &r->c.areas[i];
 		char tn[96], path[PATH_MAX];
 		FILE *f;
 
@@ -1029,7 +1066,7 @@ static void lcov_merged(const struct run *r, const char *path)
 
 /* ---- raw entries -------------------------------------------------------- */
 
-static void print_loc(const struct run *r, const struct tl_area *t,
+static void print_loc(const struct run *r, const struct ukf_area *t,
 		      uint64_t pc, bool sym)
 {
 	size_t obj;
@@ -1065,7 +1102,7 @@ static void raw(const struct run *r, bool unique, bool sym)
 	uint64_t j;
 
 	for (i = 0; i < r->c.nareas; i++) {
-		const struct tl_area *t = &r->c.areas[i];
+		const struct ukf_area *t = &r->c.areas[i];
 		bool cmp = t->words == 4;
 		uint64_t *v, n = t->count;
 
@@ -1379,12 +1416,8 @@ int main(int argc, char **argv)
 		if (!lines)
 			fprintf(stderr, "%s: warning: no line information "
 				"(%s): the lcov output has no lines\n", prog,
-#ifdef HAVE_LIBDW
-				no_dwarf ? "--no-dwarf" : "no module has DWARF; build with -g"
-#else
-				"ukcov-report was built without libdw"
-#endif
-			);
+				no_dwarf ? "--no-dwarf"
+					 : "no module has DWARF; build with -g");
 	}
 	if (!ldir && !lmerged)
 		summary(&r, functions);

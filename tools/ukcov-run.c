@@ -7,11 +7,23 @@
  * the file header, sets the environment, runs the program and sums up what
  * was written.  See ukcov-run(1) and ukcov-file(5).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
-#include "ukcov-tools.h"
+#include <ukcov.h>
+
+#include "ukcov-elf.h"
+#include "ukcov-file.h"
 
 #define EXIT_TOOL 125		/* ukcov-run itself failed */
 #define EXIT_NOEXEC 126		/* the program could not be run */
@@ -92,7 +104,7 @@ static void add_signals(char *buf, size_t len, const char *s)
 	snprintf(tmp, sizeof(tmp), "%s", s);
 	for (tok = strtok_r(tmp, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		int sig = tl_signal_number(tok);
+		int sig = ukf_signal_number(tok);
 
 		if (sig < 0)
 			die(EXIT_TOOL, "--signal %s: not a signal", tok);
@@ -164,7 +176,7 @@ static int check_needed(const char *name, void *data)
 	return 0;
 }
 
-static int check_symbol(const char *name, const Elf64_Sym *sym, void *data)
+static int check_symbol(const char *name, const GElf_Sym *sym, void *data)
 {
 	struct check *c = data;
 
@@ -182,18 +194,18 @@ static int check_symbol(const char *name, const Elf64_Sym *sym, void *data)
 /* Exit with a one-line error when path is not a ukcov program. */
 static void check_program(const char *path, const char *shown)
 {
-	struct tl_elf e;
+	struct uke e;
 	struct check c = { 0 };
 	char err[256];
 
-	if (tl_elf_open(&e, path, err, sizeof(err)))
+	if (uke_open(&e, path, err, sizeof(err)))
 		die(EXIT_NOEXEC, "%s: %s%s", shown, err,
 		    strcmp(err, "not an ELF file") ? ""
 			: " (a script? ukcov-run runs the instrumented "
 			  "program itself; --no-check runs it anyway)");
-	tl_elf_needed(&e, check_needed, &c);
-	tl_elf_symbols(&e, check_symbol, &c);
-	tl_elf_close(&e);
+	uke_needed(&e, check_needed, &c);
+	uke_symbols(&e, check_symbol, &c);
+	uke_close(&e);
 	if (!c.needs_ukcov && !c.defines_ukcov)
 		die(EXIT_TOOL, "%s: not linked with libukcov (no libukcov.so "
 		    "in its DT_NEEDED and no ukcov_open defined): link it "
@@ -234,27 +246,40 @@ static void write_run(const char *out, int status)
 		close(fd);
 }
 
+static int u64_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
 /* Sum up what the run wrote. */
 static void summarize(const char *out, bool quiet, const char *shown)
 {
-	struct tl_cov c;
+	struct ukf c;
 	char err[256];
 	unsigned long n[5] = { 0 }, pids = 0;
-	uint64_t entries = 0, dropped = 0, last_pid = 0;
+	uint64_t entries = 0, dropped = 0, *pid;
 	size_t i;
 
-	if (tl_cov_load(&c, out, err, sizeof(err))) {
+	if (ukf_load(&c, out, err, sizeof(err))) {
 		fprintf(stderr, "%s: %s: %s\n", prog, out, err);
 		return;
 	}
-	tl_label_areas(&c);
+	/* The areas are in file order: count the processes by sorting. */
+	pid = calloc(c.nareas + 1, sizeof(*pid));
 	for (i = 0; i < c.nareas; i++) {
 		n[c.areas[i].a->kind]++;
 		entries += c.areas[i].count;
 		dropped += c.areas[i].a->dropped;
-		if (!i || c.areas[i].a->pid != last_pid)
-			pids++;
-		last_pid = c.areas[i].a->pid;
+		if (pid)
+			pid[i] = c.areas[i].a->pid;
+	}
+	if (pid) {
+		qsort(pid, c.nareas, sizeof(*pid), u64_cmp);
+		for (i = 0; i < c.nareas; i++)
+			pids += !i || pid[i] != pid[i - 1];
+		free(pid);
 	}
 	if (!c.nareas) {
 		fprintf(stderr, "%s: %s wrote no coverage to %s (it ended "
@@ -273,7 +298,7 @@ static void summarize(const char *out, bool quiet, const char *shown)
 		fprintf(stderr, "%s: warning: %llu entries were dropped "
 			"because areas were full; rerun with a larger "
 			"--area-words\n", prog, (unsigned long long)dropped);
-	tl_cov_free(&c);
+	ukf_free(&c);
 }
 
 int main(int argc, char **argv)
@@ -410,7 +435,7 @@ int main(int argc, char **argv)
 
 		fprintf(stderr, "%s: %s was killed by %s: the areas of threads "
 			"still running were not written\n", prog, argv[optind],
-			tl_signal_name(WTERMSIG(status), sig));
+			ukf_signal_name(WTERMSIG(status), sig));
 	}
 	write_run(abs_out, status);
 	summarize(abs_out, quiet, argv[optind]);

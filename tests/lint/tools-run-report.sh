@@ -19,6 +19,15 @@ CC=${CC:-gcc}
 RUN=$BUILD/tools/ukcov-run
 REPORT=$BUILD/tools/ukcov-report
 
+# The tools need elfutils (libdw-dev); installed when root, else skipped.
+if [ ! -e /usr/include/elfutils/libdw.h ] || [ ! -e /usr/include/gelf.h ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq libdw-dev; } >/dev/null 2>&1
+	fi
+	[ -e /usr/include/elfutils/libdw.h ] && [ -e /usr/include/gelf.h ] ||
+		{ echo "tools: libdw-dev is not installed (not root, or apt-get failed)"; exit 77; }
+fi
 make -s BUILD="$BUILD" CC="$CC" lib tools examples >/dev/null 2>&1 ||
 	{ echo "tools: build failed"; exit 1; }
 [ -x "$RUN" ] && [ -x "$REPORT" ] || { echo "tools: not built"; exit 1; }
