@@ -3,7 +3,8 @@
 #   - the tests built with gcc, and with clang, against the shared library;
 #   - the tests built with ASan+UBSan and with TSan (gcc and clang; static
 #     library);
-#   - the lints and install checks in tests/lint/.
+#   - the lints and install checks in tests/lint/, and the tools' tests in
+#     tests/tools/ (against the gcc build).
 # Missing packages (clang, valgrind, pkg-config, g++, libdw-dev, lcov,
 # groff) are installed with apt-get when running as root; otherwise what
 # needs them is reported as skipped.  Ends with one line
@@ -84,7 +85,8 @@ fi
 
 echo "== lint"
 log=$(mktemp)
-BUILD=build CC=gcc tests/runtests.sh $(ls tests/lint/*.sh 2>/dev/null) | tee "$log" | grep -v '^PASS'
+BUILD=build CC=gcc tests/runtests.sh $(ls tests/lint/*.sh tests/tools/*.sh 2>/dev/null) |
+	tee "$log" | grep -v '^PASS'
 add_counts "$log"
 rm -f "$log"
 

@@ -2,9 +2,15 @@
 /*
  * ukcov-report: read a coverage file written under ukcov-run, symbolize its
  * PCs (elfutils' libdw: function, file, line, inlined frames; the symbol
- * table where libdw or debug info is missing) and print a summary per area,
- * lcov tracefiles, raw entries in module+offset form, or the difference
- * between two runs.  See ukcov-report(1) and ukcov-file(5).
+ * table where debug info is missing) and print a summary per area, lcov
+ * tracefiles, raw entries in module+offset form, or the difference between
+ * two runs.  See ukcov-report(1) and ukcov-file(5).
+ *
+ * How it scales: every distinct PC of the selected areas goes into one
+ * sorted table of keys (object << 40 | offset) with a 16-byte result each;
+ * the table is symbolized object by object in address order, each
+ * compilation unit's functions swept once; areas then look their PCs up in
+ * it by binary search.  Nothing is quadratic in areas, PCs or modules.
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -31,12 +37,25 @@ die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
+	fflush(stdout);
 	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(code);
+}
+
+static void *xmalloc(size_t n, size_t sz)
+{
+	void *p;
+
+	if (sz && n > SIZE_MAX / sz)
+		die(1, "out of memory");
+	p = malloc(n && sz ? n * sz : 1);
+	if (!p)
+		die(1, "out of memory");
+	return p;
 }
 
 static void *xcalloc(size_t n, size_t sz)
@@ -48,108 +67,225 @@ static void *xcalloc(size_t n, size_t sz)
 	return p;
 }
 
-static void *xrealloc(void *p, size_t sz)
+static void *xrealloc(void *p, size_t n, size_t sz)
 {
-	p = realloc(p, sz ? sz : 1);
+	if (sz && n > SIZE_MAX / sz)
+		die(1, "out of memory");
+	p = realloc(p, n && sz ? n * sz : 1);
 	if (!p)
 		die(1, "out of memory");
 	return p;
 }
 
-/* ---- interned strings: equal strings share one pointer ----------------- */
+/* Room for one more element in a doubling array. */
+#define PUSH(v, n, cap)                                                       \
+	do {                                                                  \
+		if ((n) >= (cap)) {                                           \
+			(cap) = (n) ? (n) * 2 : 64;                           \
+			(v) = xrealloc((v), (cap), sizeof(*(v)));             \
+		}                                                             \
+	} while (0)
 
-static char **strtab;
-static size_t strtab_cap, strtab_n;
-
-static uint64_t str_hash(const char *s)
+static int u64_cmp(const void *x, const void *y)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
+	return a < b ? -1 : a > b;
 }
 
-static const char *intern(const char *s)
+/* Sort and remove duplicates; the new length. */
+static size_t sort_unique(uint64_t *v, size_t n)
+{
+	size_t i, m = 0;
+
+	qsort(v, n, sizeof(*v), u64_cmp);
+	for (i = 0; i < n; i++)
+		if (!m || v[m - 1] != v[i])
+			v[m++] = v[i];
+	return m;
+}
+
+/* What reaches a terminal or a tracefile has no control bytes. */
+static const char *clean(const char *s, char *buf, size_t len)
 {
 	size_t i;
 
-	if (!s)
-		return NULL;
-	if (strtab_n * 2 >= strtab_cap) {
-		char **old = strtab;
-		size_t oldcap = strtab_cap;
-
-		strtab_cap = oldcap ? oldcap * 2 : 1024;
-		strtab = xcalloc(strtab_cap, sizeof(*strtab));
-		for (i = 0; i < oldcap; i++) {
-			size_t j;
-
-			if (!old[i])
-				continue;
-			for (j = str_hash(old[i]) & (strtab_cap - 1); strtab[j];
-			     j = (j + 1) & (strtab_cap - 1))
-				;
-			strtab[j] = old[i];
-		}
-		free(old);
-	}
-	for (i = str_hash(s) & (strtab_cap - 1); strtab[i];
-	     i = (i + 1) & (strtab_cap - 1))
-		if (!strcmp(strtab[i], s))
-			return strtab[i];
-	strtab[i] = strdup(s);
-	if (!strtab[i])
-		die(1, "out of memory");
-	strtab_n++;
-	return strtab[i];
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			break;
+	if (!s[i])
+		return s;
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = 0;
+	return buf;
 }
 
-/* ---- object files and symbolization ------------------------------------ */
+/* ---- interned strings: one id per distinct string, 0 for none ------------ */
 
-/* What a PC resolves to. */
-struct sym {
-	const char *func;	/* innermost function (inlined or not) */
-	const char *file;	/* source file, absolute when known */
-	unsigned int line;
-	unsigned int func_line;	/* the function's declaration line */
-	const char *inlined;	/* "in caller (file:line) in ..." or NULL */
+static char **strs;		/* by id; strs[0] is unused */
+static size_t nstrs = 1, strs_cap;
+static uint32_t *str_hash_tab;	/* open addressing, ids */
+static size_t str_hash_cap;
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *s = p;
+
+	while (n--)
+		h = (h ^ *s++) * 1099511628211ull;
+	return h;
+}
+
+static uint32_t str_id(const char *s)
+{
+	size_t i, mask;
+	uint64_t h;
+
+	if (!s)
+		return 0;
+	if (nstrs * 2 >= str_hash_cap) {
+		size_t j;
+
+		free(str_hash_tab);
+		str_hash_cap = str_hash_cap ? str_hash_cap * 2 : 4096;
+		str_hash_tab = xcalloc(str_hash_cap, sizeof(*str_hash_tab));
+		mask = str_hash_cap - 1;
+		for (j = 1; j < nstrs; j++) {
+			h = hash_bytes(strs[j], strlen(strs[j]),
+				       1469598103934665603ull);
+			for (i = h & mask; str_hash_tab[i]; i = (i + 1) & mask)
+				;
+			str_hash_tab[i] = (uint32_t)j;
+		}
+	}
+	mask = str_hash_cap - 1;
+	h = hash_bytes(s, strlen(s), 1469598103934665603ull);
+	for (i = h & mask; str_hash_tab[i]; i = (i + 1) & mask)
+		if (!strcmp(strs[str_hash_tab[i]], s))
+			return str_hash_tab[i];
+	if (nstrs >= UINT32_MAX)
+		die(1, "out of memory");
+	PUSH(strs, nstrs, strs_cap);
+	strs[nstrs] = strdup(s);
+	if (!strs[nstrs])
+		die(1, "out of memory");
+	str_hash_tab[i] = (uint32_t)nstrs;
+	return (uint32_t)nstrs++;
+}
+
+static const char *str(uint32_t id)
+{
+	return id ? strs[id] : NULL;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+/* ---- functions: a name in a file, one id each ----------------------------- */
+
+struct func {
+	uint32_t name;		/* string id */
+	uint32_t file;		/* string id of its file, 0 unknown */
+	uint32_t line;		/* its declaration line, 0 unknown */
+	uint32_t obj;		/* the object, for symbol-table-only names */
 };
+
+static struct func *funcs;	/* by id; funcs[0] is "none" */
+static size_t nfuncs = 1, funcs_cap;
+static uint32_t *func_hash_tab;
+static size_t func_hash_cap;
+
+static uint64_t func_hash(const struct func *f)
+{
+	return hash_bytes(f, sizeof(*f), 1469598103934665603ull);
+}
+
+static uint32_t func_id(uint32_t name, uint32_t file, uint32_t line,
+			uint32_t obj)
+{
+	struct func f = { name, file, line, file ? 0 : obj };
+	size_t i, mask;
+
+	if (!name)
+		return 0;
+	if (nfuncs * 2 >= func_hash_cap) {
+		size_t j;
+
+		free(func_hash_tab);
+		func_hash_cap = func_hash_cap ? func_hash_cap * 2 : 4096;
+		func_hash_tab = xcalloc(func_hash_cap, sizeof(*func_hash_tab));
+		mask = func_hash_cap - 1;
+		for (j = 1; j < nfuncs; j++) {
+			for (i = func_hash(&funcs[j]) & mask; func_hash_tab[i];
+			     i = (i + 1) & mask)
+				;
+			func_hash_tab[i] = (uint32_t)j;
+		}
+	}
+	mask = func_hash_cap - 1;
+	for (i = func_hash(&f) & mask; func_hash_tab[i]; i = (i + 1) & mask)
+		if (!memcmp(&funcs[func_hash_tab[i]], &f, sizeof(f)))
+			return func_hash_tab[i];
+	if (nfuncs >= UINT32_MAX)
+		die(1, "out of memory");
+	PUSH(funcs, nfuncs, funcs_cap);
+	funcs[nfuncs] = f;
+	func_hash_tab[i] = (uint32_t)nfuncs;
+	return (uint32_t)nfuncs++;
+}
+
+static const char *func_name(uint32_t fn)
+{
+	return fn ? str(funcs[fn].name) : NULL;
+}
+
+/* ---- object files ------------------------------------------------------- */
 
 struct fsym {
 	uint64_t addr, size;
-	const char *name;
+	uint32_t name;
 };
 
-/* One object file (distinct path and build id). */
+/* One object file: a distinct path and build id. */
 struct object {
-	const char *path, *base;	/* interned; base = its basename */
+	uint32_t path;		/* string ids */
+	uint32_t name;		/* the path's last component */
 	unsigned char build_id[64];
 	uint32_t build_id_len;
 	bool used;		/* some selected PC is in it */
-	bool opened;
-	bool missing;		/* file not readable */
-	bool mismatch;		/* build id differs from the run's */
+	bool loaded;		/* object_load() ran */
+	bool missing;		/* cannot be read: why says why */
+	bool mismatch;		/* its build id differs from the run's */
 	bool dwarf;		/* has DWARF that libdw reads */
-	struct fsym *syms;	/* function symbols, sorted */
+	char why[96];
+	struct fsym *syms;	/* function symbols, by address */
 	size_t nsyms;
-	Dwfl *dwfl;
-	Dwfl_Module *dm;
-	/* offset -> sym cache (open addressing) */
-	uint64_t *ckeys;
-	struct sym **cvals;
-	size_t ccap, cn;
 };
 
 static struct object *objects;
 static size_t nobjects;
 static bool no_dwarf;		/* --no-dwarf */
 
+#define OBJ_MAX (1u << 24)
+#define OFF_BITS 40
+#define KEY_NONE (~0ull)
+#define KEY(obj, off) ((uint64_t)(obj) << OFF_BITS | (off))
+#define KEY_OBJ(k) ((uint32_t)((k) >> OFF_BITS))
+#define KEY_OFF(k) ((k) & ((1ull << OFF_BITS) - 1))
+
 static int fsym_cmp(const void *x, const void *y)
 {
 	const struct fsym *a = x, *b = y;
 
-	return a->addr < b->addr ? -1 : a->addr > b->addr;
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	/* Sized symbols first at one address. */
+	return (a->size == 0) - (b->size == 0);
 }
 
 struct symcollect {
@@ -164,15 +300,289 @@ static int collect_sym(const char *name, const GElf_Sym *s, void *data)
 	if (GELF_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
 	    !s->st_value)
 		return 0;
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 256;
-		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
-	}
+	PUSH(c->v, c->n, c->cap);
 	c->v[c->n].addr = s->st_value;
 	c->v[c->n].size = s->st_size;
-	c->v[c->n].name = intern(name);
+	c->v[c->n].name = str_id(name);
 	c->n++;
 	return 0;
+}
+
+/* Open the object once: its build id against the run's, its symbols. */
+static void object_load(struct object *o)
+{
+	struct symcollect c = { 0 };
+	const unsigned char *id;
+	struct uke e;
+	size_t len;
+
+	if (o->loaded)
+		return;
+	o->loaded = true;
+	if (uke_open(&e, str(o->path), o->why, sizeof(o->why))) {
+		o->missing = true;
+		return;
+	}
+	len = uke_build_id(&e, &id);
+	if (o->build_id_len &&
+	    (len != o->build_id_len || memcmp(id, o->build_id, len)))
+		o->mismatch = true;
+	uke_symbols(&e, collect_sym, &c);
+	uke_close(&e);
+	qsort(c.v, c.n, sizeof(*c.v), fsym_cmp);
+	o->syms = c.v;
+	o->nsyms = c.n;
+}
+
+/* The function symbol that holds addr, or 0. */
+static uint32_t symtab_lookup(const struct object *o, uint64_t addr)
+{
+	size_t lo = 0, hi = o->nsyms, k;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (o->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Several symbols may start at one address (aliases); a few steps
+	 * back is enough to find a sized one that holds addr. */
+	for (k = 0; lo > 0 && k < 8; lo--, k++) {
+		const struct fsym *s = &o->syms[lo - 1];
+
+		if (addr < s->addr + (s->size ? s->size : 1))
+			return s->name;
+		if (s->size && addr >= s->addr + s->size &&
+		    (lo < 2 || o->syms[lo - 2].addr != s->addr))
+			break;
+	}
+	return 0;
+}
+
+/* ---- DWARF: lines and functions, without .debug_aranges ------------------ */
+
+/*
+ * clang 14 writes no .debug_aranges, and libdw 0.188 finds a compilation
+ * unit (dwfl_module_addrdie, dwfl_module_getsrc) only through them.  The
+ * units are found here from their own ranges (DW_AT_low_pc/high_pc or
+ * DW_AT_ranges, what dwarf_ranges() returns), the line with
+ * dwarf_getsrc_die() on the unit, and the function from one walk of the
+ * unit's DIEs: every subprogram and inlined subroutine with its ranges,
+ * swept in address order with the PCs (which come sorted).
+ */
+struct fnode {
+	uint32_t name, file, line;	/* the function: name, declaration */
+	uint32_t call_file, call_line;	/* inlined: where it was inlined */
+	int32_t parent;			/* enclosing node, or -1 */
+	uint32_t fn;			/* its func id, 0 until asked */
+	uint32_t chain;			/* "inlined into ...", 0 until asked */
+	bool chain_done;
+};
+
+struct piece {
+	uint64_t lo, hi;
+	uint32_t node, depth;
+};
+
+struct cu {
+	Dwarf_Die die;
+	const char *comp_dir;
+	bool walked;
+	struct fnode *nodes;
+	size_t nnodes, nodes_cap;
+	struct piece *pieces;
+	size_t npieces, pieces_cap;
+	size_t next;			/* sweep: next piece to open */
+	uint32_t *stack;		/* sweep: open pieces */
+	size_t sp;
+	Dwarf_Files *files;
+	size_t nfiles;
+	const char *last_src;		/* the last line's file, and its id */
+	uint32_t last_file;
+};
+
+struct curange {
+	uint64_t lo, hi;
+	size_t cu;
+};
+
+struct dwarf_ctx {
+	struct object *o;
+	uint32_t obj;
+	Dwfl *dwfl;
+	Dwarf *dw;
+	Dwarf_Addr bias;
+	struct cu *cus;
+	size_t ncus, cus_cap;
+	struct curange *ranges;
+	size_t nranges, ranges_cap;
+};
+
+static int curange_cmp(const void *x, const void *y)
+{
+	const struct curange *a = x, *b = y;
+
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+static int piece_cmp(const void *x, const void *y)
+{
+	const struct piece *a = x, *b = y;
+
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return a->depth < b->depth ? -1 : a->depth > b->depth;
+}
+
+static const char *die_name(Dwarf_Die *d)
+{
+	Dwarf_Attribute a;
+
+	if (dwarf_attr_integrate(d, DW_AT_name, &a))
+		return dwarf_formstring(&a);
+	return NULL;
+}
+
+/* A file name of the unit as an absolute path when the unit knows it. */
+static uint32_t file_id(const struct cu *cu, const char *f)
+{
+	char buf[PATH_MAX];
+
+	if (!f)
+		return 0;
+	if (*f != '/' && cu->comp_dir) {
+		snprintf(buf, sizeof(buf), "%s/%s", cu->comp_dir, f);
+		return str_id(buf);
+	}
+	return str_id(f);
+}
+
+static void walk_dies(struct cu *cu, Dwarf_Die *parent, int32_t pnode,
+		      uint32_t depth, unsigned int level)
+{
+	Dwarf_Die child;
+
+	/* Hostile nesting cannot exhaust the stack. */
+	if (level > 256 || dwarf_child(parent, &child) != 0)
+		return;
+	do {
+		int tag = dwarf_tag(&child);
+		int32_t node = pnode;
+		uint32_t d = depth;
+
+		if (tag == DW_TAG_subprogram ||
+		    tag == DW_TAG_inlined_subroutine) {
+			Dwarf_Addr base, lo, hi;
+			ptrdiff_t off = 0;
+			size_t first = cu->npieces;
+
+			while ((off = dwarf_ranges(&child, off, &base, &lo,
+						   &hi)) > 0) {
+				if (hi <= lo)
+					continue;
+				PUSH(cu->pieces, cu->npieces, cu->pieces_cap);
+				cu->pieces[cu->npieces++] = (struct piece){
+					lo, hi, (uint32_t)cu->nnodes, depth
+				};
+			}
+			if (cu->npieces > first) {
+				struct fnode *n;
+				Dwarf_Attribute a;
+				Dwarf_Word w;
+				int l = 0;
+
+				PUSH(cu->nodes, cu->nnodes, cu->nodes_cap);
+				n = &cu->nodes[cu->nnodes];
+				memset(n, 0, sizeof(*n));
+				n->name = str_id(die_name(&child));
+				n->file = file_id(cu, dwarf_decl_file(&child));
+				if (!dwarf_decl_line(&child, &l) && l > 0)
+					n->line = (uint32_t)l;
+				n->parent = pnode;
+				if (tag == DW_TAG_inlined_subroutine) {
+					if (dwarf_attr(&child, DW_AT_call_file,
+						       &a) &&
+					    !dwarf_formudata(&a, &w) &&
+					    cu->files && w < cu->nfiles)
+						n->call_file = str_id(base_name(
+							dwarf_filesrc(cu->files,
+								      w, NULL,
+								      NULL)
+								?: "??"));
+					if (dwarf_attr(&child, DW_AT_call_line,
+						       &a) &&
+					    !dwarf_formudata(&a, &w) &&
+					    w <= UINT32_MAX)
+						n->call_line = (uint32_t)w;
+				}
+				node = (int32_t)cu->nnodes++;
+				d = depth + 1;
+			}
+		}
+		walk_dies(cu, &child, node, d, level + 1);
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+static void cu_walk(struct cu *cu)
+{
+	cu->walked = true;
+	if (dwarf_getsrcfiles(&cu->die, &cu->files, &cu->nfiles))
+		cu->files = NULL, cu->nfiles = 0;
+	walk_dies(cu, &cu->die, -1, 0, 0);
+	qsort(cu->pieces, cu->npieces, sizeof(*cu->pieces), piece_cmp);
+	cu->stack = xmalloc(cu->npieces + 1, sizeof(*cu->stack));
+}
+
+/* The innermost function node holding addr; addresses come in order. */
+static int32_t cu_function(struct cu *cu, uint64_t addr)
+{
+	while (cu->next < cu->npieces && cu->pieces[cu->next].lo <= addr) {
+		const struct piece *p = &cu->pieces[cu->next];
+
+		while (cu->sp && cu->pieces[cu->stack[cu->sp - 1]].hi <= p->lo)
+			cu->sp--;
+		cu->stack[cu->sp++] = (uint32_t)cu->next++;
+	}
+	while (cu->sp && cu->pieces[cu->stack[cu->sp - 1]].hi <= addr)
+		cu->sp--;
+	if (!cu->sp || cu->pieces[cu->stack[cu->sp - 1]].lo > addr)
+		return -1;
+	return (int32_t)cu->pieces[cu->stack[cu->sp - 1]].node;
+}
+
+/* "inlined into CALLER at FILE:LINE, inlined into ..." for node n. */
+static uint32_t node_chain(struct cu *cu, int32_t n)
+{
+	char buf[1024];
+	size_t used = 0;
+	int32_t i, depth = 0;
+
+	if (cu->nodes[n].chain_done)
+		return cu->nodes[n].chain;
+	for (i = n; i >= 0 && cu->nodes[i].parent >= 0 && depth++ < 16;
+	     i = cu->nodes[i].parent) {
+		const struct fnode *c = &cu->nodes[i];
+		const char *caller = str(cu->nodes[c->parent].name);
+		int w;
+
+		if (!c->call_line && !c->call_file)
+			break;	/* a nested subprogram, not inlined */
+		w = snprintf(buf + used, sizeof(buf) - used,
+			     "%sinlined into %s at %s:%u", used ? ", " : "",
+			     caller ? caller : "??",
+			     c->call_file ? str(c->call_file) : "??",
+			     c->call_line);
+		if (w < 0 || (size_t)w >= sizeof(buf) - used) {
+			used = sizeof(buf) - 1;
+			break;
+		}
+		used += (size_t)w;
+	}
+	cu->nodes[n].chain = used ? str_id(buf) : 0;
+	cu->nodes[n].chain_done = true;
+	return cu->nodes[n].chain;
 }
 
 /* The module is reported with its descriptor: no file to look for. */
@@ -186,8 +596,8 @@ static int no_elf(Dwfl_Module *m, void **user, const char *name,
 /*
  * Separate debug information, found by build id under /usr/lib/debug (what
  * Debian's -dbgsym packages install), opened like every other file: a FIFO
- * or a device is never opened for reading.  DWARF in the module itself is
- * used first, without this.
+ * or a device is never read.  DWARF in the module itself is used first,
+ * without this.
  */
 static int find_debuginfo(Dwfl_Module *m, void **user, const char *name,
 			  Dwarf_Addr base, const char *file,
@@ -208,323 +618,463 @@ static int find_debuginfo(Dwfl_Module *m, void **user, const char *name,
 		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%02x", id[i]);
 	snprintf(buf + n, sizeof(buf) - (size_t)n, ".debug");
 	fd = ukf_open_regular(buf, err, sizeof(err));
-	if (fd >= 0)
+	if (fd >= 0) {
 		*path = strdup(buf);
+		if (!*path) {
+			close(fd);
+			return -1;
+		}
+	}
 	return fd;
 }
 
-static void object_open(struct object *o)
+static bool dwarf_open(struct dwarf_ctx *x)
 {
-	struct uke e;
-	struct symcollect c = { 0 };
-	const unsigned char *id;
-	char err[256];
-	size_t len;
+	static const Dwfl_Callbacks cb = {
+		.find_elf = no_elf,
+		.find_debuginfo = find_debuginfo,
+		.section_address = dwfl_offline_section_address,
+	};
+	Dwfl_Module *dm = NULL;
+	Dwarf_CU *cu = NULL;
+	char err[128];
 	int fd;
 
-	if (o->opened)
-		return;
-	o->opened = true;
-	if (uke_open(&e, o->path, err, sizeof(err))) {
-		o->missing = true;
-		return;
+	fd = ukf_open_regular(str(x->o->path), err, sizeof(err));
+	if (fd < 0)
+		return false;
+	x->dwfl = dwfl_begin(&cb);
+	if (x->dwfl) {
+		/* dwfl takes the descriptor when it succeeds. */
+		dm = dwfl_report_elf(x->dwfl, str(x->o->name), str(x->o->path),
+				     fd, 0, true);
+		dwfl_report_end(x->dwfl, NULL, NULL);
 	}
-	len = uke_build_id(&e, &id);
-	if (o->build_id_len &&
-	    (len != o->build_id_len || memcmp(id, o->build_id, len)))
-		o->mismatch = true;
-	uke_symbols(&e, collect_sym, &c);
-	fd = dup(e.fd);
-	uke_close(&e);
-	qsort(c.v, c.n, sizeof(*c.v), fsym_cmp);
-	o->syms = c.v;
-	o->nsyms = c.n;
-	if (!no_dwarf && fd >= 0) {
-		static const Dwfl_Callbacks cb = {
-			.find_elf = no_elf,
-			.find_debuginfo = find_debuginfo,
-			.section_address = dwfl_offline_section_address,
-		};
-		Dwarf_Addr bias;
-
-		o->dwfl = dwfl_begin(&cb);
-		if (o->dwfl) {
-			/* dwfl takes the descriptor when it succeeds. */
-			o->dm = dwfl_report_elf(o->dwfl, o->base, o->path, fd,
-						0, true);
-			dwfl_report_end(o->dwfl, NULL, NULL);
-		}
-		if (!o->dm)
-			close(fd);
-		o->dwarf = o->dm && dwfl_module_getdwarf(o->dm, &bias);
-	} else if (fd >= 0) {
+	if (!dm)
 		close(fd);
+	x->dw = dm ? dwfl_module_getdwarf(dm, &x->bias) : NULL;
+	if (!x->dw)
+		return false;
+	/* Every unit, by its own address ranges. */
+	for (;;) {
+		Dwarf_Die cudie, subdie;
+		Dwarf_Half version;
+		uint8_t type;
+		Dwarf_Addr base, lo, hi;
+		ptrdiff_t off = 0;
+		struct cu *c;
+		Dwarf_Attribute a;
+
+		if (dwarf_get_units(x->dw, cu, &cu, &version, &type, &cudie,
+				    &subdie) != 0)
+			break;
+		if (type == DW_UT_skeleton)
+			cudie = subdie;
+		if (dwarf_tag(&cudie) != DW_TAG_compile_unit &&
+		    dwarf_tag(&cudie) != DW_TAG_partial_unit)
+			continue;
+		PUSH(x->cus, x->ncus, x->cus_cap);
+		c = &x->cus[x->ncus];
+		memset(c, 0, sizeof(*c));
+		c->die = cudie;
+		c->comp_dir = dwarf_attr(&cudie, DW_AT_comp_dir, &a)
+				      ? dwarf_formstring(&a)
+				      : NULL;
+		while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
+			if (hi <= lo)
+				continue;
+			PUSH(x->ranges, x->nranges, x->ranges_cap);
+			x->ranges[x->nranges++] =
+				(struct curange){ lo, hi, x->ncus };
+		}
+		x->ncus++;
 	}
+	qsort(x->ranges, x->nranges, sizeof(*x->ranges), curange_cmp);
+	return x->nranges > 0;
 }
 
-static const char *symtab_lookup(const struct object *o, uint64_t addr)
+static void dwarf_close(struct dwarf_ctx *x)
 {
-	size_t lo = 0, hi = o->nsyms;
+	size_t i;
+
+	for (i = 0; i < x->ncus; i++) {
+		free(x->cus[i].nodes);
+		free(x->cus[i].pieces);
+		free(x->cus[i].stack);
+	}
+	free(x->cus);
+	free(x->ranges);
+	if (x->dwfl)
+		dwfl_end(x->dwfl);
+	memset(x, 0, sizeof(*x));
+}
+
+static struct cu *unit_of(struct dwarf_ctx *x, uint64_t addr)
+{
+	size_t lo = 0, hi = x->nranges;
 
 	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
+		size_t mid = lo + (hi - lo) / 2;
 
-		if (o->syms[mid].addr <= addr)
+		if (x->ranges[mid].lo <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (!lo)
+	if (!lo || addr >= x->ranges[lo - 1].hi)
 		return NULL;
-	/* Several symbols at one address: any covering one will do. */
-	while (lo > 0) {
-		const struct fsym *s = &o->syms[lo - 1];
-
-		if (addr < s->addr + (s->size ? s->size : 1))
-			return s->name;
-		if (s->size || lo < 2 || o->syms[lo - 2].addr != s->addr)
-			break;
-		lo--;
-	}
-	return NULL;
+	return &x->cus[x->ranges[lo - 1].cu];
 }
 
-static const char *die_name(Dwarf_Die *d)
-{
-	Dwarf_Attribute a;
-	const char *n;
+/* ---- the table of every distinct PC --------------------------------------- */
 
-	if (dwarf_attr_integrate(d, DW_AT_name, &a) && (n = dwarf_formstring(&a)))
-		return n;
-	return NULL;
+/* What a PC resolves to: 16 bytes, whatever the number of PCs. */
+struct pcinfo {
+	uint32_t fn;		/* func id, 0 unknown */
+	uint32_t file;		/* string id of its source file, 0 unknown */
+	uint32_t line;
+	uint32_t chain;		/* string id of "inlined into ...", or 0 */
+};
+
+static uint64_t *pcs;		/* sorted distinct keys */
+static struct pcinfo *info;	/* parallel to pcs */
+static size_t npcs, pcs_cap;
+
+/* Index of key k in the table (which holds it). */
+static size_t pc_index(uint64_t k)
+{
+	size_t lo = 0, hi = npcs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pcs[mid] < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
-static void dwarf_lookup(struct object *o, uint64_t addr, struct sym *s)
+/* Symbolize the table's PCs of object obj: pcs[first..end). */
+static void symbolize_object(uint32_t obj, size_t first, size_t end)
 {
-	Dwfl_Line *l = dwfl_module_getsrc(o->dm, addr);
-	Dwarf_Addr bias;
-	Dwarf_Die *cu, *scopes = NULL;
-	int n, i, line = 0;
-	char chain[1024];
-	size_t used = 0;
-	Dwarf_Files *files = NULL;
-	size_t nfiles = 0;
-
-	if (l) {
-		const char *f = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
-
-		if (f && *f != '/' && dwfl_line_comp_dir(l)) {
-			char buf[PATH_MAX];
-
-			snprintf(buf, sizeof(buf), "%s/%s",
-				 dwfl_line_comp_dir(l), f);
-			s->file = intern(buf);
-		} else {
-			s->file = intern(f);
-		}
-		s->line = line > 0 ? (unsigned int)line : 0;
-	}
-	cu = dwfl_module_addrdie(o->dm, addr, &bias);
-	if (!cu)
-		return;
-	dwarf_getsrcfiles(cu, &files, &nfiles);
-	n = dwarf_getscopes(cu, addr - bias, &scopes);
-	chain[0] = 0;
-	/* The innermost function, then up through the inlined callers. */
-	for (i = 0; i < n; i++) {
-		int tag = dwarf_tag(&scopes[i]);
-
-		if (tag == DW_TAG_subprogram ||
-		    tag == DW_TAG_inlined_subroutine)
-			break;
-	}
-	if (i < n) {
-		Dwarf_Die fn = scopes[i];
-		const char *name = die_name(&fn);
-		int dl = 0, depth = 0;
-
-		s->func = intern(name ? name : "??");
-		if (!dwarf_decl_line(&fn, &dl) && dl > 0)
-			s->func_line = (unsigned int)dl;
-		while (dwarf_tag(&fn) == DW_TAG_inlined_subroutine &&
-		       depth++ < 16 && used < sizeof(chain) - 1) {
-			Dwarf_Attribute a;
-			Dwarf_Word cf = 0, cl = 0;
-			const char *callf = NULL, *caller = NULL;
-			Dwarf_Die *up = NULL;
-			int m, j;
-
-			if (dwarf_attr(&fn, DW_AT_call_file, &a))
-				dwarf_formudata(&a, &cf);
-			if (dwarf_attr(&fn, DW_AT_call_line, &a))
-				dwarf_formudata(&a, &cl);
-			if (files && cf < nfiles)
-				callf = dwarf_filesrc(files, cf, NULL, NULL);
-			if (callf && strrchr(callf, '/'))
-				callf = strrchr(callf, '/') + 1;
-			m = dwarf_getscopes_die(&fn, &up);
-			for (j = 1; j < m; j++) {
-				int t = dwarf_tag(&up[j]);
-
-				if (t == DW_TAG_subprogram ||
-				    t == DW_TAG_inlined_subroutine)
-					break;
-			}
-			if (j < m) {
-				caller = die_name(&up[j]);
-				fn = up[j];
-			}
-			used += (size_t)snprintf(chain + used,
-						 sizeof(chain) - used,
-						 "%sinlined into %s at %s:%llu",
-						 used ? ", " : "",
-						 caller ? caller : "??",
-						 callf ? callf : "??",
-						 (unsigned long long)cl);
-			if (used >= sizeof(chain))
-				used = sizeof(chain) - 1;
-			free(up);
-			if (j >= m)
-				break;
-		}
-	}
-	if (used)
-		s->inlined = intern(chain);
-	free(scopes);
-}
-
-/* Symbolize offset off of object o (a recorded PC minus the load bias). */
-static struct sym *symbolize(struct object *o, uint64_t off)
-{
-	struct sym *s;
+	struct object *o = &objects[obj];
+	struct dwarf_ctx x = { .o = o, .obj = obj };
+	bool dw;
 	size_t i;
-	/* The PC is a return address: look at the call before it. */
-	uint64_t addr = off ? off - 1 : 0;
 
-	if (o->cn * 2 >= o->ccap) {
-		uint64_t *ok = o->ckeys;
-		struct sym **ov = o->cvals;
-		size_t oc = o->ccap;
+	object_load(o);
+	if (o->missing || o->mismatch)
+		return;		/* left unsymbolized: offsets only */
+	dw = !no_dwarf && dwarf_open(&x);
+	o->dwarf = dw;
+	for (i = first; i < end; i++) {
+		uint64_t off = KEY_OFF(pcs[i]);
+		/* The PC is a return address: look at the call before it. */
+		uint64_t addr = off ? off - 1 : 0;
+		struct pcinfo *p = &info[i];
+		struct cu *cu = dw ? unit_of(&x, addr - x.bias) : NULL;
 
-		o->ccap = oc ? oc * 2 : 4096;
-		o->ckeys = xcalloc(o->ccap, sizeof(*o->ckeys));
-		o->cvals = xcalloc(o->ccap, sizeof(*o->cvals));
-		for (i = 0; i < oc; i++) {
-			size_t j;
+		if (cu) {
+			uint64_t a = addr - x.bias;
+			Dwarf_Line *l;
+			int32_t n;
+			int line0 = -1;
 
-			if (!ov[i])
-				continue;
-			for (j = (ok[i] * 0x9e3779b97f4a7c15ull >> 20) &
-				 (o->ccap - 1);
-			     o->cvals[j]; j = (j + 1) & (o->ccap - 1))
-				;
-			o->ckeys[j] = ok[i];
-			o->cvals[j] = ov[i];
+			if (!cu->walked)
+				cu_walk(cu);
+			l = dwarf_getsrc_die(&cu->die, a);
+			/* A call the compiler put on line 0 (clang does, for
+			 * some callbacks): the line of the instruction after
+			 * it, where the block's own code starts. */
+			if (l && !dwarf_lineno(l, &line0) && !line0)
+				l = dwarf_getsrc_die(&cu->die, a + 1) ?: l;
+			if (l) {
+				const char *src = dwarf_linesrc(l, NULL, NULL);
+				int line = 0;
+
+				if (src != cu->last_src || !cu->last_file) {
+					cu->last_src = src;
+					cu->last_file = file_id(cu, src);
+				}
+				p->file = cu->last_file;
+				if (!dwarf_lineno(l, &line) && line > 0)
+					p->line = (uint32_t)line;
+			}
+			n = cu_function(cu, a);
+			if (n >= 0) {
+				struct fnode *f = &cu->nodes[n];
+
+				if (!f->fn)
+					f->fn = func_id(f->name,
+							f->file ? f->file
+								: p->file,
+							f->line, obj);
+				p->fn = f->fn;
+				p->chain = node_chain(cu, n);
+			}
 		}
-		free(ok);
-		free(ov);
+		if (!p->fn)
+			p->fn = func_id(symtab_lookup(o, addr), 0, 0, obj);
 	}
-	for (i = (off * 0x9e3779b97f4a7c15ull >> 20) & (o->ccap - 1);
-	     o->cvals[i]; i = (i + 1) & (o->ccap - 1))
-		if (o->ckeys[i] == off)
-			return o->cvals[i];
-	s = xcalloc(1, sizeof(*s));
-	object_open(o);
-	if (o->dwarf)
-		dwarf_lookup(o, addr, s);
-	if (!s->func)
-		s->func = symtab_lookup(o, addr);
-	o->ckeys[i] = off;
-	o->cvals[i] = s;
-	o->cn++;
-	return s;
+	dwarf_close(&x);
 }
 
-/* ---- a loaded run ------------------------------------------------------- */
+/* ---- a loaded run ----------------------------------------------------------- */
+
+/* A module record, for the lookup of (pid, PC). */
+struct modref {
+	uint64_t pid, start, end, base;
+	uint32_t obj;
+};
 
 struct run {
 	const char *path;
 	struct ukf c;
-	size_t *mod_obj;	/* per module record: index into objects */
+	struct modref *mods;	/* by pid, then start */
+	size_t nmods;
+	uint64_t fallback_pid;	/* for processes that wrote no map */
 	bool *selected;		/* per area */
+	size_t last;		/* the last module found */
 };
 
-static size_t object_for(const struct ukf_module *m)
+static int modref_cmp(const void *x, const void *y)
 {
-	size_t i;
+	const struct modref *a = x, *b = y;
 
-	for (i = 0; i < nobjects; i++)
-		if (!strcmp(objects[i].path, m->path) &&
-		    objects[i].build_id_len == m->build_id_len &&
-		    !memcmp(objects[i].build_id, m->build_id, m->build_id_len))
-			return i;
-	objects = xrealloc(objects, (nobjects + 1) * sizeof(*objects));
-	memset(&objects[nobjects], 0, sizeof(*objects));
-	objects[nobjects].path = intern(m->path);
-	objects[nobjects].base = intern(strrchr(m->path, '/')
-						? strrchr(m->path, '/') + 1
-						: m->path);
-	objects[nobjects].build_id_len =
-		m->build_id_len > 64 ? 64 : m->build_id_len;
-	memcpy(objects[nobjects].build_id, m->build_id,
-	       objects[nobjects].build_id_len);
-	return nobjects++;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return a->start < b->start ? -1 : a->start > b->start;
 }
 
-/* PC of process pid: its object and offset; false when in no module. */
-static bool locate(const struct run *r, uint64_t pid, uint64_t pc,
-		   size_t *obj, uint64_t *off)
+/* The last module record of pid starting at or below pc, or nmods. */
+static size_t mod_floor(const struct run *r, uint64_t pid, uint64_t pc)
 {
-	static size_t last;
+	size_t lo = 0, hi = r->nmods;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct modref *m = &r->mods[mid];
+
+		if (m->pid < pid || (m->pid == pid && m->start <= pc))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || r->mods[lo - 1].pid != pid)
+		return r->nmods;
+	return lo - 1;
+}
+
+static bool pid_has_map(const struct run *r, uint64_t pid)
+{
+	size_t i = mod_floor(r, pid, UINT64_MAX);
+
+	return i < r->nmods;
+}
+
+/* PC of process pid: its key, or KEY_NONE when in no module. */
+static uint64_t locate(struct run *r, uint64_t pid, uint64_t pc)
+{
+	const struct modref *m;
 	size_t i;
 
-	if (last < r->c.nmods) {
-		const struct ukf_module *m = &r->c.mods[last];
-
+	if (r->last < r->nmods) {
+		m = &r->mods[r->last];
 		if (m->pid == pid && pc >= m->start && pc < m->end)
 			goto found;
 	}
-	for (i = 0; i < r->c.nmods; i++) {
-		const struct ukf_module *m = &r->c.mods[i];
-
-		if (m->pid == pid && pc >= m->start && pc < m->end) {
-			last = i;
-			goto found;
-		}
-	}
-	/* A forked child that wrote no map: its parent's is the same. */
-	for (i = 0; i < r->c.nmods; i++) {
-		const struct ukf_module *m = &r->c.mods[i];
-
-		if (pc >= m->start && pc < m->end) {
-			last = i;
-			goto found;
-		}
-	}
-	return false;
+	i = mod_floor(r, pid, pc);
+	/* A process that wrote no map (a forked child that ended before its
+	 * exit handlers ran) is taken to map what the first process in the
+	 * file that wrote one did: a forked child maps its parent's. */
+	if (i == r->nmods && !pid_has_map(r, pid))
+		i = mod_floor(r, r->fallback_pid, pc);
+	if (i == r->nmods || pc >= r->mods[i].end)
+		return KEY_NONE;
+	r->last = i;
+	m = &r->mods[i];
 found:
-	*obj = r->mod_obj[last];
-	*off = pc - r->c.mods[last].base;
-	return true;
+	if (pc - m->base >= 1ull << OFF_BITS)
+		return KEY_NONE;
+	return KEY(m->obj, pc - m->base);
+}
+
+/* Objects: one per distinct path and build id, found by sorting. */
+static const struct ukf_module *sort_mods;
+
+static int modidx_cmp(const void *x, const void *y)
+{
+	const struct ukf_module *a = &sort_mods[*(const size_t *)x],
+				*b = &sort_mods[*(const size_t *)y];
+	int c = strcmp(a->path, b->path);
+
+	if (c)
+		return c;
+	if (a->build_id_len != b->build_id_len)
+		return a->build_id_len < b->build_id_len ? -1 : 1;
+	return memcmp(a->build_id, b->build_id, a->build_id_len);
+}
+
+/* The object of path and build id, made when new: objects of the second
+ * run of --diff are matched against the first's by a binary search. */
+static uint32_t object_of(const struct ukf_module *m)
+{
+	struct object *o;
+	uint32_t len = m->build_id_len > 64 ? 64 : m->build_id_len;
+
+	if (nobjects && objects[nobjects - 1].path == str_id(m->path) &&
+	    objects[nobjects - 1].build_id_len == len &&
+	    !memcmp(objects[nobjects - 1].build_id, m->build_id, len))
+		return (uint32_t)(nobjects - 1);
+	if (nobjects >= OBJ_MAX)
+		die(1, "more than %u distinct modules", OBJ_MAX);
+	objects = xrealloc(objects, nobjects + 1, sizeof(*objects));
+	o = &objects[nobjects];
+	memset(o, 0, sizeof(*o));
+	o->path = str_id(m->path);
+	o->name = str_id(base_name(m->path));
+	o->build_id_len = len;
+	memcpy(o->build_id, m->build_id, len);
+	return (uint32_t)nobjects++;
+}
+
+/* Objects of a second run: reuse the first run's where they match. */
+static uint32_t *obj_index;	/* objects sorted by path, build id */
+static size_t nobj_index;
+
+static int obj_find_cmp(const struct ukf_module *m, const struct object *o)
+{
+	uint32_t len = m->build_id_len > 64 ? 64 : m->build_id_len;
+	int c = strcmp(m->path, str(o->path));
+
+	if (c)
+		return c;
+	if (len != o->build_id_len)
+		return len < o->build_id_len ? -1 : 1;
+	return memcmp(m->build_id, o->build_id, len);
+}
+
+static void run_objects(struct run *r)
+{
+	const struct ukf *c = &r->c;
+	size_t *idx = xmalloc(c->nmods + 1, sizeof(*idx)), i, first = nobjects;
+	uint32_t *objs = xmalloc(c->nmods + 1, sizeof(*objs));
+
+	for (i = 0; i < c->nmods; i++)
+		idx[i] = i;
+	sort_mods = c->mods;
+	qsort(idx, c->nmods, sizeof(*idx), modidx_cmp);
+	for (i = 0; i < c->nmods; i++) {
+		const struct ukf_module *m = &c->mods[idx[i]];
+		size_t lo = 0, hi = nobj_index;
+
+		/* An object of an earlier run? */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (obj_find_cmp(m, &objects[obj_index[mid]]) > 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < nobj_index &&
+		    !obj_find_cmp(m, &objects[obj_index[lo]]))
+			objs[idx[i]] = obj_index[lo];
+		else if (i && !modidx_cmp(&idx[i - 1], &idx[i]))
+			objs[idx[i]] = objs[idx[i - 1]];
+		else
+			objs[idx[i]] = object_of(m);
+	}
+	/* The index for the next run: this run's new objects are in path
+	 * order already; merge them with the old ones. */
+	if (nobjects > first) {
+		uint32_t *v = xmalloc(nobj_index + nobjects - first, sizeof(*v));
+		size_t a = 0, b = first, n = 0;
+
+		while (a < nobj_index || b < nobjects) {
+			const struct object *x = a < nobj_index
+							 ? &objects[obj_index[a]]
+							 : NULL;
+			bool take_b = !x;
+
+			if (x && b < nobjects) {
+				const struct object *y = &objects[b];
+				int cmp = strcmp(str(y->path), str(x->path));
+
+				if (!cmp && y->build_id_len != x->build_id_len)
+					cmp = y->build_id_len < x->build_id_len
+						      ? -1
+						      : 1;
+				if (!cmp)
+					cmp = memcmp(y->build_id, x->build_id,
+						     y->build_id_len);
+				take_b = cmp < 0;
+			}
+			v[n++] = take_b ? (uint32_t)b++ : obj_index[a++];
+		}
+		free(obj_index);
+		obj_index = v;
+		nobj_index = n;
+	}
+	r->mods = xmalloc(c->nmods + 1, sizeof(*r->mods));
+	r->nmods = c->nmods;
+	for (i = 0; i < c->nmods; i++)
+		r->mods[i] = (struct modref){ c->mods[i].pid, c->mods[i].start,
+					      c->mods[i].end, c->mods[i].base,
+					      objs[i] };
+	if (c->nmods)
+		r->fallback_pid = c->mods[0].pid;
+	qsort(r->mods, r->nmods, sizeof(*r->mods), modref_cmp);
+	free(idx);
+	free(objs);
+}
+
+/* A thread's start routine, for its label: the symbol at that address. */
+static const char *routine_name(void *ctx, uint64_t pid, uint64_t addr)
+{
+	struct run *r = ctx;
+	uint64_t k = locate(r, pid, addr);
+	struct object *o;
+	size_t lo = 0, hi;
+
+	if (k == KEY_NONE)
+		return NULL;
+	o = &objects[KEY_OBJ(k)];
+	object_load(o);
+	if (o->missing || o->mismatch)
+		return NULL;
+	/* The routine's own address: an exact match. */
+	hi = o->nsyms;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (o->syms[mid].addr < KEY_OFF(k))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < o->nsyms && o->syms[lo].addr == KEY_OFF(k)
+		       ? str(o->syms[lo].name)
+		       : NULL;
 }
 
 static void run_load(struct run *r, const char *path)
 {
-	char err[256];
-	size_t i;
+	char err[256], buf[PATH_MAX];
 
+	memset(r, 0, sizeof(*r));
 	r->path = path;
 	if (ukf_load(&r->c, path, err, sizeof(err)))
-		die(1, "%s: %s", path, err);
+		die(1, "%s: %s", clean(path, buf, sizeof(buf)), err);
 	if (r->c.truncated)
 		fprintf(stderr, "%s: %s: warning: file truncated after %llu "
-			"whole records\n", prog, path,
+			"whole records\n", prog, clean(path, buf, sizeof(buf)),
 			(unsigned long long)r->c.records);
-	if (ukf_label_areas(&r->c, NULL, NULL))
+	run_objects(r);
+	if (ukf_label_areas(&r->c, routine_name, r))
 		die(1, "out of memory");
-	r->mod_obj = xcalloc(r->c.nmods, sizeof(*r->mod_obj));
-	for (i = 0; i < r->c.nmods; i++)
-		r->mod_obj[i] = object_for(&r->c.mods[i]);
 	r->selected = xcalloc(r->c.nareas, sizeof(*r->selected));
 }
 
@@ -571,6 +1121,7 @@ static bool area_matches(const struct ukf_area *t, const char *spec)
 static void select_areas(struct run *r, char **specs, size_t nspecs)
 {
 	size_t i, j;
+	char buf[PATH_MAX], buf2[256];
 
 	for (j = 0; j < nspecs; j++) {
 		bool any = false;
@@ -580,9 +1131,13 @@ static void select_areas(struct run *r, char **specs, size_t nspecs)
 				r->selected[i] = any = true;
 		if (!any) {
 			fprintf(stderr, "%s: %s: no area matches --area %s; "
-				"areas:", prog, r->path, specs[j]);
-			for (i = 0; i < r->c.nareas; i++)
+				"areas:", prog, clean(r->path, buf, sizeof(buf)),
+				clean(specs[j], buf2, sizeof(buf2)));
+			for (i = 0; i < r->c.nareas && i < 50; i++)
 				fprintf(stderr, " %s", r->c.areas[i].label);
+			if (r->c.nareas > 50)
+				fprintf(stderr, " ... (%zu more)",
+					r->c.nareas - 50);
 			fputc('\n', stderr);
 			exit(1);
 		}
@@ -592,114 +1147,97 @@ static void select_areas(struct run *r, char **specs, size_t nspecs)
 			r->selected[i] = true;
 }
 
-/* ---- one area's PCs, resolved ------------------------------------------- */
-
-struct hit {
-	uint64_t key;		/* object index << 40 | offset, or ~0 */
-	uint64_t count;		/* entries with this PC */
-	struct sym *s;
-};
-
-static int u64_cmp(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-#define KEY_NONE (~0ull)
-#define KEY_OBJ(k) ((size_t)((k) >> 40))
-#define KEY_OFF(k) ((k) & ((1ull << 40) - 1))
+/* ---- one area's PCs ----------------------------------------------------- */
 
 static uint64_t entry_pc(const struct ukf_area *t, uint64_t i)
 {
 	return t->words == 4 ? t->entries[i * 4 + 3] : t->entries[i];
 }
 
-static uint64_t entry_key(const struct run *r, const struct ukf_area *t,
-			  uint64_t i)
+/* The keys of area t's entries, sorted (KEY_NONE last). */
+static uint64_t *area_keys(struct run *r, const struct ukf_area *t)
 {
-	size_t obj;
-	uint64_t off;
+	uint64_t *k = xmalloc(t->count + 1, sizeof(*k)), i;
 
-	if (!locate(r, t->a->pid, entry_pc(t, i), &obj, &off) ||
-	    off >= (1ull << 40))
-		return KEY_NONE;
-	return (uint64_t)obj << 40 | off;
+	for (i = 0; i < t->count; i++)
+		k[i] = locate(r, t->a->pid, entry_pc(t, i));
+	qsort(k, t->count, sizeof(*k), u64_cmp);
+	return k;
 }
 
-/* The unique PCs of area t, sorted, symbolized; *unknown = PCs in no
+/* Add the distinct PCs of every selected area of r to the table. */
+static void collect_pcs(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->c.nareas; i++) {
+		const struct ukf_area *t = &r->c.areas[i];
+		uint64_t *k, j;
+
+		if (!r->selected[i])
+			continue;
+		k = area_keys(r, t);
+		for (j = 0; j < t->count && k[j] != KEY_NONE; j++) {
+			if (j && k[j] == k[j - 1])
+				continue;
+			PUSH(pcs, npcs, pcs_cap);
+			pcs[npcs++] = k[j];
+		}
+		free(k);
+	}
+}
+
+/* Sort the table and symbolize it, object by object. */
+static void symbolize_all(bool sym)
+{
+	size_t i, j;
+
+	npcs = sort_unique(pcs, npcs);
+	info = xcalloc(npcs, sizeof(*info));
+	for (i = 0; i < npcs; i = j) {
+		uint32_t obj = KEY_OBJ(pcs[i]);
+
+		for (j = i; j < npcs && KEY_OBJ(pcs[j]) == obj; j++)
+			;
+		objects[obj].used = true;
+		if (sym)
+			symbolize_object(obj, i, j);
+		else
+			object_load(&objects[obj]);
+	}
+}
+
+/* One distinct PC of an area. */
+struct hit {
+	uint64_t idx;		/* into pcs and info */
+	uint64_t count;		/* entries with this PC */
+};
+
+/* The distinct PCs of area t, in key order; *unknown = entries in no
  * module. */
-static struct hit *area_hits(const struct run *r, const struct ukf_area *t,
+static struct hit *area_hits(struct run *r, const struct ukf_area *t,
 			     size_t *nhits, uint64_t *unknown)
 {
-	uint64_t *keys = xcalloc(t->count, sizeof(*keys)), i;
-	struct hit *h = xcalloc(t->count, sizeof(*h));
+	uint64_t *k = area_keys(r, t), i;
+	struct hit *h = xmalloc(t->count + 1, sizeof(*h));
 	size_t n = 0;
 
 	*unknown = 0;
-	for (i = 0; i < t->count; i++)
-		keys[i] = entry_key(r, t, i);
-	qsort(keys, t->count, sizeof(*keys), u64_cmp);
 	for (i = 0; i < t->count; i++) {
-		if (keys[i] == KEY_NONE) {
+		if (k[i] == KEY_NONE) {
 			(*unknown)++;
 			continue;
 		}
-		if (n && h[n - 1].key == keys[i]) {
+		if (i && k[i] == k[i - 1]) {
 			h[n - 1].count++;
 			continue;
 		}
-		h[n].key = keys[i];
-		h[n].count = 1;
-		objects[KEY_OBJ(keys[i])].used = true;
-		h[n].s = symbolize(&objects[KEY_OBJ(keys[i])],
-				   KEY_OFF(keys[i]));
-		n++;
+		h[n].idx = pc_index(k[i]);
+		h[n++].count = 1;
 	}
-	free(keys);
+	free(k);
 	*nhits = n;
 	return h;
-}
-
-static int ptr_cmp(const void *x, const void *y)
-{
-	const char *a = *(const char *const *)x, *b = *(const char *const *)y;
-
-	if (!a || !b)
-		return !a - !b;
-	return strcmp(a, b);
-}
-
-/* Distinct non-NULL pointers of v (interned strings), sorted by name. */
-static size_t uniq_strings(const char **v, size_t n)
-{
-	size_t i, m = 0;
-
-	qsort(v, n, sizeof(*v), ptr_cmp);
-	for (i = 0; i < n; i++)
-		if (v[i] && (!m || v[m - 1] != v[i]))
-			v[m++] = v[i];
-	return m;
-}
-
-struct fl {
-	const char *file;
-	unsigned int line;
-	const char *func;
-	unsigned int func_line;
-	uint64_t count;
-	uint64_t off;	/* lowest offset seen, for the function's entry */
-};
-
-static int fl_cmp(const void *x, const void *y)
-{
-	const struct fl *a = x, *b = y;
-	int c = strcmp(a->file, b->file);
-
-	if (c)
-		return c;
-	return a->line < b->line ? -1 : a->line > b->line;
 }
 
 /* ---- the text summary --------------------------------------------------- */
@@ -731,27 +1269,35 @@ static void describe(const struct ukf_area *t, char *buf, size_t len)
 		snprintf(buf, len, "0x%llx (inherited by every thread)",
 			 (unsigned long long)a->handle);
 	else if (a->kind == UKCOV_AREA_HANDLE)
-		snprintf(buf, len, "0x%llx",
-			 (unsigned long long)a->handle);
+		snprintf(buf, len, "0x%llx", (unsigned long long)a->handle);
 	else
 		snprintf(buf, len, "handlers of signal %llu (per-signal handle)",
 			 (unsigned long long)(a->handle & KCOV_INSTANCE_MASK));
+}
+
+static int name_cmp(const void *x, const void *y)
+{
+	const char *a = *(const char *const *)x, *b = *(const char *const *)y;
+
+	return strcmp(a, b);
 }
 
 static void print_wrapped(const char *head, const char **v, size_t n,
 			  size_t max)
 {
 	size_t i, col = strlen(head);
+	char buf[256];
 
 	fputs(head, stdout);
 	for (i = 0; i < n && i < max; i++) {
-		size_t w = strlen(v[i]) + 2;
+		const char *s = clean(v[i], buf, sizeof(buf));
+		size_t w = strlen(s) + 2;
 
 		if (col + w > 78 && col > strlen(head)) {
 			printf("\n%*s", (int)strlen(head), "");
 			col = strlen(head);
 		}
-		printf("%s%s", v[i], i + 1 < n ? ", " : "");
+		printf("%s%s", s, i + 1 < n ? ", " : "");
 		col += w;
 	}
 	if (n > max)
@@ -792,20 +1338,16 @@ static void summary(struct run *r, bool all_functions)
 {
 	struct ukf *c = &r->c;
 	size_t i, npids = 0;
-	uint64_t last_pid = 0;
+	char buf[PATH_MAX];
 	bool warned = false;
 
-	for (i = 0; i < c->nareas; i++) {
-		if (!i || c->areas[i].a->pid != last_pid)
-			npids++;
-		last_pid = c->areas[i].a->pid;
-	}
-	printf("%s: ", r->path);
+	for (i = 0; i < c->nareas; i++)
+		npids += !i || c->areas[i].a->pid != c->areas[i - 1].a->pid;
+	printf("%s: ", clean(r->path, buf, sizeof(buf)));
 	run_status(c);
 	printf("%s mode, %zu area%s from %zu process%s\n",
-	       c->nareas ? mode_name(c->areas[0].a->mode) : "pc",
-	       c->nareas, c->nareas == 1 ? "" : "s", npids,
-	       npids == 1 ? "" : "es");
+	       c->nareas ? mode_name(c->areas[0].a->mode) : "pc", c->nareas,
+	       c->nareas == 1 ? "" : "s", npids, npids == 1 ? "" : "es");
 	if (!c->run)
 		printf("the run's end was not recorded (ukcov-run did not "
 		       "finish, or the file is cut short): areas may be "
@@ -819,48 +1361,41 @@ static void summary(struct run *r, bool all_functions)
 	       "FUNCS", "FILES", "LINES");
 	for (i = 0; i < c->nareas; i++) {
 		const struct ukf_area *t = &c->areas[i];
-		size_t nh, j, nf, nfi, nl;
-		uint64_t unknown;
+		size_t nh, j, nf = 0, nfi = 0, nl = 0;
+		uint64_t unknown, *fv, *fiv, *lv;
+		const char **names;
 		struct hit *h;
-		const char **funcs, **files;
-		struct fl *lines;
 		char desc[128];
 
 		if (!r->selected[i])
 			continue;
 		h = area_hits(r, t, &nh, &unknown);
-		funcs = xcalloc(nh, sizeof(*funcs));
-		files = xcalloc(nh, sizeof(*files));
-		lines = xcalloc(nh, sizeof(*lines));
-		for (j = nl = 0; j < nh; j++) {
-			funcs[j] = h[j].s->func;
-			files[j] = h[j].s->file;
-			if (h[j].s->file && h[j].s->line) {
-				lines[nl].file = h[j].s->file;
-				lines[nl++].line = h[j].s->line;
-			}
-		}
-		nf = uniq_strings(funcs, nh);
-		nfi = uniq_strings(files, nh);
-		qsort(lines, nl, sizeof(*lines), fl_cmp);
-		{
-			size_t k, m = 0;
+		fv = xmalloc(nh + 1, sizeof(*fv));
+		fiv = xmalloc(nh + 1, sizeof(*fiv));
+		lv = xmalloc(nh + 1, sizeof(*lv));
+		for (j = 0; j < nh; j++) {
+			const struct pcinfo *p = &info[h[j].idx];
 
-			for (k = 0; k < nl; k++)
-				if (!m || fl_cmp(&lines[m - 1], &lines[k]))
-					lines[m++] = lines[k];
-			nl = m;
+			if (p->fn)
+				fv[nf++] = p->fn;
+			if (p->file)
+				fiv[nfi++] = p->file;
+			if (p->file && p->line)
+				lv[nl++] = (uint64_t)p->file << 32 | p->line;
 		}
+		nf = sort_unique(fv, nf);
+		nfi = sort_unique(fiv, nfi);
+		nl = sort_unique(lv, nl);
 		describe(t, desc, sizeof(desc));
 		printf("%-24s %9llu %8zu %6zu %6zu %6zu   %s %s\n", t->label,
 		       (unsigned long long)t->count, nh + (unknown ? 1 : 0), nf,
 		       nfi, nl, kind_name(t->a), desc);
-		{
-			char head[64];
-
-			snprintf(head, sizeof(head), "%26s", "functions: ");
-			print_wrapped(head, funcs, nf, all_functions ? nf : 12);
-		}
+		names = xmalloc(nf + 1, sizeof(*names));
+		for (j = 0; j < nf; j++)
+			names[j] = func_name((uint32_t)fv[j]);
+		qsort(names, nf, sizeof(*names), name_cmp);
+		print_wrapped("               functions: ", names, nf,
+			      all_functions ? nf : 12);
 		if (unknown)
 			printf("%26s%llu entries outside every loaded module\n",
 			       "", (unsigned long long)unknown);
@@ -872,33 +1407,34 @@ static void summary(struct run *r, bool all_functions)
 			       (unsigned long long)t->a->capacity);
 			warned = true;
 		}
+		free(names);
 		free(h);
-		free(funcs);
-		free(files);
-		free(lines);
+		free(fv);
+		free(fiv);
+		free(lv);
 	}
 	printf("\nsymbols:\n");
 	for (i = 0; i < nobjects; i++) {
 		struct object *o = &objects[i];
+		const char *p = clean(str(o->path), buf, sizeof(buf));
 
 		if (!o->used)
 			continue;
-		object_open(o);
 		if (o->missing)
-			printf("  %s: cannot be read: PCs shown as offsets only\n",
-			       o->path);
-		else if (o->dwarf)
-			printf("  %s: DWARF (functions, files, lines, inlined "
-			       "frames)\n", o->path);
-		else
-			printf("  %s: symbol table only (%s): functions, no "
-			       "files or lines\n", o->path,
-			       no_dwarf ? "--no-dwarf"
-					: "no debug info; build it with -g");
-		if (o->mismatch)
+			printf("  %s: cannot be read (%s): PCs shown as offsets "
+			       "only\n", p, o->why);
+		else if (o->mismatch)
 			printf("  %s: WARNING: its build id differs from the "
 			       "run's: it was rebuilt, symbols may be wrong\n",
-			       o->path);
+			       p);
+		else if (o->dwarf)
+			printf("  %s: DWARF (functions, files, lines, inlined "
+			       "frames)\n", p);
+		else
+			printf("  %s: symbol table only (%s): functions, no "
+			       "files or lines\n", p,
+			       no_dwarf ? "--no-dwarf"
+					: "no debug info; build it with -g");
 	}
 	if (warned)
 		printf("\nsome areas overflowed: their coverage is incomplete\n");
@@ -906,27 +1442,70 @@ static void summary(struct run *r, bool all_functions)
 
 /* ---- lcov --------------------------------------------------------------- */
 
-static size_t area_lines(const struct run *r, const struct ukf_area *t,
+/* Files in name order: a rank per string id, made once. */
+static uint32_t *file_rank;
+
+static int id_name_cmp(const void *x, const void *y)
+{
+	return strcmp(str(*(const uint32_t *)x), str(*(const uint32_t *)y));
+}
+
+static void rank_files(void)
+{
+	uint32_t *ids = xmalloc(nstrs, sizeof(*ids));
+	size_t i, n = 0;
+
+	file_rank = xcalloc(nstrs, sizeof(*file_rank));
+	for (i = 0; i < npcs; i++)
+		if (info[i].file && !file_rank[info[i].file]) {
+			file_rank[info[i].file] = 1;
+			ids[n++] = info[i].file;
+		}
+	qsort(ids, n, sizeof(*ids), id_name_cmp);
+	for (i = 0; i < n; i++)
+		file_rank[ids[i]] = (uint32_t)i + 1;
+	free(ids);
+}
+
+/* One covered line of one area. */
+struct fl {
+	uint32_t file, line;
+	uint32_t fn;
+	uint64_t count;
+	uint64_t key;		/* the lowest PC seen, for a function's entry */
+};
+
+static int fl_cmp(const void *x, const void *y)
+{
+	const struct fl *a = x, *b = y;
+
+	if (a->file != b->file)
+		return file_rank[a->file] < file_rank[b->file] ? -1 : 1;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
+/* The lines of area t with an absolute source path, sorted by file, line. */
+static size_t area_lines(struct run *r, const struct ukf_area *t,
 			 struct fl **out)
 {
 	size_t nh, j, n = 0;
 	uint64_t unknown;
 	struct hit *h = area_hits(r, t, &nh, &unknown);
-	struct fl *v = xcalloc(nh, sizeof(*v));
+	struct fl *v = xmalloc(nh + 1, sizeof(*v));
 
 	for (j = 0; j < nh; j++) {
-		if (!h[j].s->file || !h[j].s->line)
+		const struct pcinfo *p = &info[h[j].idx];
+
+		/* genhtml needs absolute paths. */
+		if (!p->file || !p->line || str(p->file)[0] != '/')
 			continue;
-		v[n].file = h[j].s->file;
-		v[n].line = h[j].s->line;
-		v[n].func = h[j].s->func;
-		v[n].func_line = h[j].s->func_line ? h[j].s->func_line
-						   : h[j].s->line;
-		v[n].count = h[j].count;
-		v[n].off = h[j].key;
-		n++;
+		v[n++] = (struct fl){ p->file, p->line, p->fn, h[j].count,
+				      pcs[h[j].idx] };
 	}
 	free(h);
+	qsort(v, n, sizeof(*v), fl_cmp);
 	*out = v;
 	return n;
 }
@@ -945,79 +1524,87 @@ static void test_name(const char *label, char *buf, size_t len)
 }
 
 struct fnrec {
-	const char *name;
-	unsigned int line;
-	uint64_t count, off;
+	uint32_t fn;
+	uint64_t count, key;
 };
 
+static int fnrec_cmp(const void *x, const void *y)
+{
+	const struct fnrec *a = x, *b = y;
+
+	if (a->fn != b->fn)
+		return a->fn < b->fn ? -1 : 1;
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
 /* One lcov test (TN) for area t. */
-static int write_lcov(FILE *f, const struct run *r, const struct ukf_area *t)
+static int write_lcov(FILE *f, struct run *r, const struct ukf_area *t)
 {
 	struct fl *v;
-	size_t n = area_lines(r, t, &v), i, j;
-	char tn[96];
+	size_t n = area_lines(r, t, &v), i, j, k;
+	struct fnrec *fns = xmalloc(n + 1, sizeof(*fns));
+	char tn[192], buf[PATH_MAX];
 
 	test_name(t->label, tn, sizeof(tn));
-	qsort(v, n, sizeof(*v), fl_cmp);
-	for (i = 0; i < n;) {
-		const char *file = v[i].file;
-		struct fnrec *fns = xcalloc(n, sizeof(*fns));
-		size_t nfns = 0, k, lf = 0;
+	for (i = 0; i < n; i = j) {
+		uint32_t file = v[i].file;
+		size_t nfns = 0, m = 0, lf = 0;
 
-		fprintf(f, "TN:%s\nSF:%s\n", tn, file);
-		for (j = i; j < n && v[j].file == file; j++) {
-			if (!v[j].func)
-				continue;
-			for (k = 0; k < nfns; k++)
-				if (fns[k].name == v[j].func)
-					break;
-			if (k == nfns) {
-				fns[nfns].name = v[j].func;
-				fns[nfns].line = v[j].func_line;
-				fns[nfns].off = v[j].off;
-				fns[nfns++].count = v[j].count;
-			} else if (v[j].off < fns[k].off) {
-				/* The entry block: the lowest address. */
-				fns[k].off = v[j].off;
-				fns[k].count = v[j].count;
-			}
-		}
+		for (j = i; j < n && v[j].file == file; j++)
+			if (v[j].fn)
+				fns[nfns++] = (struct fnrec){ v[j].fn,
+							      v[j].count,
+							      v[j].key };
+		/* Each function once: the count of its lowest PC, normally
+		 * its entry block. */
+		qsort(fns, nfns, sizeof(*fns), fnrec_cmp);
 		for (k = 0; k < nfns; k++)
-			fprintf(f, "FN:%u,%s\n", fns[k].line, fns[k].name);
+			if (!m || fns[m - 1].fn != fns[k].fn)
+				fns[m++] = fns[k];
+		nfns = m;
+		fprintf(f, "TN:%s\nSF:%s\n", tn, clean(str(file), buf,
+						       sizeof(buf)));
+		for (k = 0; k < nfns; k++)
+			fprintf(f, "FN:%u,%s\n",
+				funcs[fns[k].fn].line ? funcs[fns[k].fn].line
+						      : v[i].line,
+				clean(func_name(fns[k].fn), buf, sizeof(buf)));
 		for (k = 0; k < nfns; k++)
 			fprintf(f, "FNDA:%llu,%s\n",
-				(unsigned long long)fns[k].count, fns[k].name);
+				(unsigned long long)fns[k].count,
+				clean(func_name(fns[k].fn), buf, sizeof(buf)));
 		fprintf(f, "FNF:%zu\nFNH:%zu\n", nfns, nfns);
 		/* Several PCs on one line: add up. */
-		for (j = i; j < n && v[j].file == file;) {
-			unsigned int line = v[j].line;
+		for (k = i; k < j;) {
+			uint32_t line = v[k].line;
 			uint64_t sum = 0;
 
-			for (; j < n && v[j].file == file && v[j].line == line; j++)
-				sum += v[j].count;
-			fprintf(f, "DA:%u,%llu\n", line, (unsigned long long)sum);
+			for (; k < j && v[k].line == line; k++)
+				sum += v[k].count;
+			fprintf(f, "DA:%u,%llu\n", line,
+				(unsigned long long)sum);
 			lf++;
 		}
 		fprintf(f, "LF:%zu\nLH:%zu\nend_of_record\n", lf, lf);
-		free(fns);
-		i = j;
 	}
+	free(fns);
 	free(v);
 	return ferror(f) ? -1 : 0;
 }
 
-static void lcov_dir(const struct run *r, const char *dir)
+static void lcov_dir(struct run *r, const char *dir)
 {
 	size_t i, nfiles = 0, skipped = 0;
+	char buf[PATH_MAX];
 
 	if (mkdir(dir, 0755) && errno != EEXIST)
-		die(1, "cannot create %s: %s", dir, strerror(errno));
+		die(1, "cannot create %s: %s", clean(dir, buf, sizeof(buf)),
+		    strerror(errno));
 	for (i = 0; i < r->c.nareas; i++) {
 		const struct ukf_area *t = &r->c.areas[i];
-		char tn[96], path[PATH_MAX];
-		FILE *f;
-
+		char tn[192], path[PATH_MAX];
 		struct fl *v;
+		FILE *f;
 
 		if (!r->selected[i])
 			continue;
@@ -1032,71 +1619,97 @@ static void lcov_dir(const struct run *r, const char *dir)
 		snprintf(path, sizeof(path), "%s/%s.info", dir, tn);
 		f = fopen(path, "w");
 		if (!f)
-			die(1, "cannot write %s: %s", path, strerror(errno));
+			die(1, "cannot write %s: %s",
+			    clean(path, buf, sizeof(buf)), strerror(errno));
 		if (write_lcov(f, r, t) | fclose(f))
-			die(1, "cannot write %s: %s", path, strerror(errno));
+			die(1, "cannot write %s: %s",
+			    clean(path, buf, sizeof(buf)), strerror(errno));
 		nfiles++;
 	}
+	clean(dir, buf, sizeof(buf));
 	fprintf(stderr, "%s: wrote %zu lcov tracefile%s to %s/ (genhtml -o "
 		"html %s/*.info)", prog, nfiles, nfiles == 1 ? "" : "s",
-		dir, dir);
+		buf, buf);
 	if (skipped)
 		fprintf(stderr, "; %zu area%s without lines left out", skipped,
 			skipped == 1 ? "" : "s");
 	fputc('\n', stderr);
 }
 
-static void lcov_merged(const struct run *r, const char *path)
+static void lcov_merged(struct run *r, const char *path)
 {
 	bool out = !strcmp(path, "-");
 	FILE *f = out ? stdout : fopen(path, "w");
+	char buf[PATH_MAX];
 	size_t i;
 
+	clean(path, buf, sizeof(buf));
 	if (!f)
-		die(1, "cannot write %s: %s", path, strerror(errno));
+		die(1, "cannot write %s: %s", buf, strerror(errno));
 	for (i = 0; i < r->c.nareas; i++)
 		if (r->selected[i] && write_lcov(f, r, &r->c.areas[i]))
-			die(1, "cannot write %s: %s", path, strerror(errno));
+			die(1, "cannot write %s: %s", buf, strerror(errno));
 	if (out ? fflush(f) : fclose(f))
-		die(1, "cannot write %s: %s", path, strerror(errno));
+		die(1, "cannot write %s: %s", buf, strerror(errno));
 	if (!out)
 		fprintf(stderr, "%s: wrote %s (one lcov test per area; genhtml "
-			"--show-details -o html %s)\n", prog, path, path);
+			"--show-details -o html %s)\n", prog, buf, buf);
 }
 
 /* ---- raw entries -------------------------------------------------------- */
 
-static void print_loc(const struct run *r, const struct ukf_area *t,
-		      uint64_t pc, bool sym)
+static void print_sym(uint64_t k)
 {
-	size_t obj;
-	uint64_t off;
+	const struct pcinfo *p = &info[pc_index(k)];
+	char buf[PATH_MAX];
 
-	if (!locate(r, t->a->pid, pc, &obj, &off)) {
+	printf(" %s", p->fn ? clean(func_name(p->fn), buf, sizeof(buf)) : "??");
+	if (p->file)
+		printf(" %s:%u", clean(base_name(str(p->file)), buf, sizeof(buf)),
+		       p->line);
+	if (p->chain)
+		printf(" (%s)", clean(str(p->chain), buf, sizeof(buf)));
+}
+
+static void print_key(uint64_t k, uint64_t pc, bool sym)
+{
+	char buf[PATH_MAX];
+
+	if (k == KEY_NONE) {
 		printf("?+0x%llx", (unsigned long long)pc);
 		return;
 	}
-	printf("%s+0x%llx", objects[obj].base, (unsigned long long)off);
-	if (sym) {
-		struct sym *s = symbolize(&objects[obj], off);
-
-		printf(" %s", s->func ? s->func : "??");
-		if (s->file) {
-			const char *b = strrchr(s->file, '/');
-
-			printf(" %s:%u", b ? b + 1 : s->file, s->line);
-		}
-		if (s->inlined)
-			printf(" (%s)", s->inlined);
-	}
+	printf("%s+0x%llx",
+	       clean(str(objects[KEY_OBJ(k)].name), buf, sizeof(buf)),
+	       (unsigned long long)KEY_OFF(k));
+	if (sym)
+		print_sym(k);
 }
 
+static void print_cmp(const uint64_t *e)
+{
+	unsigned int size = 1u << ((e[0] >> 1) & 3);
+
+	printf(" %s%u%s 0x%llx 0x%llx",
+	       e[0] & UKCOV_CMP_FLOAT ? "cmpf" : "cmp", size * 8,
+	       e[0] & KCOV_CMP_CONST ? " const" : "",
+	       (unsigned long long)e[1], (unsigned long long)e[2]);
+}
+
+/* cmp records by PC key (word 3), then type and operands. */
 static int cmp4_cmp(const void *x, const void *y)
 {
-	return memcmp(x, y, 32);
+	static const int order[4] = { 3, 0, 1, 2 };
+	const uint64_t *a = x, *b = y;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (a[order[i]] != b[order[i]])
+			return a[order[i]] < b[order[i]] ? -1 : 1;
+	return 0;
 }
 
-static void raw(const struct run *r, bool unique, bool sym)
+static void raw(struct run *r, bool unique, bool sym)
 {
 	size_t i;
 	uint64_t j;
@@ -1104,73 +1717,53 @@ static void raw(const struct run *r, bool unique, bool sym)
 	for (i = 0; i < r->c.nareas; i++) {
 		const struct ukf_area *t = &r->c.areas[i];
 		bool cmp = t->words == 4;
-		uint64_t *v, n = t->count;
+		uint64_t n = t->count, nu = 0, *v = NULL;
 
 		if (!r->selected[i])
 			continue;
-		v = xcalloc(n * t->words, sizeof(*v));
 		if (unique) {
-			/* By module+offset, not address: stable under ASLR. */
+			/* By module+offset, not address: stable under ASLR.
+			 * cmp records: the PC's key in word 3. */
+			v = xmalloc(n * t->words + 1, sizeof(*v));
 			for (j = 0; j < n; j++) {
-				uint64_t k = entry_key(r, t, j);
-
-				if (cmp) {
+				if (cmp)
 					memcpy(&v[j * 4], &t->entries[j * 4], 24);
-					v[j * 4 + 3] = k;
-				} else {
-					v[j] = k;
-				}
+				v[j * t->words + t->words - 1] =
+					locate(r, t->a->pid, entry_pc(t, j));
 			}
 			qsort(v, n, t->words * 8, cmp ? cmp4_cmp : u64_cmp);
+			for (j = 0; j < n; j++)
+				nu += !j || memcmp(&v[j * t->words],
+						   &v[(j - 1) * t->words],
+						   t->words * 8);
+			printf("# %s: %llu %s, %llu unique\n", t->label,
+			       (unsigned long long)n,
+			       cmp ? "comparisons" : "entries",
+			       (unsigned long long)nu);
 		} else {
-			memcpy(v, t->entries, n * t->words * 8);
+			printf("# %s: %llu %s\n", t->label,
+			       (unsigned long long)n,
+			       cmp ? "comparisons" : "entries");
 		}
-		printf("# %s: %llu %s\n", t->label, (unsigned long long)n,
-		       cmp ? "comparisons" : "PCs");
 		for (j = 0; j < n; j++) {
-			uint64_t *e = &v[j * t->words];
-			uint64_t pc = cmp ? e[3] : e[0];
+			const uint64_t *e;
+			uint64_t pc;
 
-			if (unique && j &&
-			    !memcmp(e, e - t->words, t->words * 8))
-				continue;
 			if (unique) {
-				if (pc == KEY_NONE) {
+				e = &v[j * t->words];
+				if (j && !memcmp(e, e - t->words, t->words * 8))
+					continue;
+				if (e[t->words - 1] == KEY_NONE)
 					printf("?");
-				} else {
-					printf("%s+0x%llx",
-					       objects[KEY_OBJ(pc)].base,
-					       (unsigned long long)KEY_OFF(pc));
-					if (sym) {
-						/* Resolve through the object. */
-						struct sym *s = symbolize(
-							&objects[KEY_OBJ(pc)],
-							KEY_OFF(pc));
-
-						printf(" %s", s->func ? s->func : "??");
-						if (s->file)
-							printf(" %s:%u",
-							       strrchr(s->file, '/')
-								       ? strrchr(s->file, '/') + 1
-								       : s->file,
-							       s->line);
-						if (s->inlined)
-							printf(" (%s)", s->inlined);
-					}
-				}
+				else
+					print_key(e[t->words - 1], 0, sym);
 			} else {
-				print_loc(r, t, pc, sym);
+				e = &t->entries[j * t->words];
+				pc = e[t->words - 1];
+				print_key(locate(r, t->a->pid, pc), pc, sym);
 			}
-			if (cmp) {
-				unsigned int size = 1u << ((e[0] >> 1) & 3);
-
-				printf(" %s%u%s 0x%llx 0x%llx",
-				       e[0] & UKCOV_CMP_FLOAT ? "cmpf" : "cmp",
-				       size * 8,
-				       e[0] & KCOV_CMP_CONST ? " const" : "",
-				       (unsigned long long)e[1],
-				       (unsigned long long)e[2]);
-			}
+			if (cmp)
+				print_cmp(e);
 			putchar('\n');
 		}
 		free(v);
@@ -1179,23 +1772,25 @@ static void raw(const struct run *r, bool unique, bool sym)
 
 /* ---- diff --------------------------------------------------------------- */
 
+/* A PC as --diff compares it: module name and offset, so that two runs
+ * of one build compare whatever their objects' order. */
 struct dkey {
-	const char *mod;	/* object basename, interned */
+	uint32_t mod;		/* string id of the module's file name */
+	uint32_t fn;
 	uint64_t off;
-	struct sym *s;
+	uint64_t idx;		/* into the PC table */
 };
 
 static int dkey_cmp(const void *x, const void *y)
 {
 	const struct dkey *a = x, *b = y;
-	int c = strcmp(a->mod, b->mod);
 
-	if (c)
-		return c;
+	if (a->mod != b->mod)
+		return a->mod < b->mod ? -1 : 1;
 	return a->off < b->off ? -1 : a->off > b->off;
 }
 
-static struct dkey *run_keys(const struct run *r, size_t *n)
+static struct dkey *run_keys(struct run *r, size_t *n)
 {
 	size_t i, j, m = 0, cap = 0;
 	struct dkey *v = NULL;
@@ -1208,14 +1803,13 @@ static struct dkey *run_keys(const struct run *r, size_t *n)
 		if (!r->selected[i])
 			continue;
 		h = area_hits(r, &r->c.areas[i], &nh, &unknown);
-		if (m + nh > cap) {
-			cap = (m + nh) * 2;
-			v = xrealloc(v, cap * sizeof(*v));
-		}
 		for (j = 0; j < nh; j++) {
-			v[m].mod = objects[KEY_OBJ(h[j].key)].base;
-			v[m].off = KEY_OFF(h[j].key);
-			v[m++].s = h[j].s;
+			uint64_t k = pcs[h[j].idx];
+
+			PUSH(v, m, cap);
+			v[m++] = (struct dkey){ objects[KEY_OBJ(k)].name,
+						info[h[j].idx].fn, KEY_OFF(k),
+						h[j].idx };
 		}
 		free(h);
 	}
@@ -1228,12 +1822,43 @@ static struct dkey *run_keys(const struct run *r, size_t *n)
 	return v;
 }
 
+/* A group of --diff: the PCs of one function of one module. */
+static int group_cmp(const void *x, const void *y)
+{
+	const struct dkey *a = x, *b = y;
+
+	if (a->mod != b->mod)
+		return a->mod < b->mod ? -1 : 1;
+	if (a->fn != b->fn)
+		return a->fn < b->fn ? -1 : 1;
+	return a->off < b->off ? -1 : a->off > b->off;
+}
+
+struct group {
+	size_t first, n;
+	uint32_t mod;
+	uint64_t off;		/* its lowest PC: groups in address order */
+};
+
+static int group_order(const void *x, const void *y)
+{
+	const struct group *a = x, *b = y;
+
+	if (a->mod != b->mod)
+		return strcmp(str(a->mod), str(b->mod));
+	return a->off < b->off ? -1 : a->off > b->off;
+}
+
+#define DIFF_SHOWN 32	/* locations shown per function; -r -u lists all */
+
 /* Print what a covers and b does not, grouped by function. */
 static size_t diff_one(const char *an, const struct dkey *a, size_t na,
 		       const char *bn, const struct dkey *b, size_t nb)
 {
-	struct dkey *only = xcalloc(na, sizeof(*only));
-	size_t i = 0, j = 0, n = 0, k;
+	struct dkey *only = xmalloc(na + 1, sizeof(*only));
+	struct group *g;
+	size_t i = 0, j = 0, n = 0, ng = 0, k;
+	char buf[PATH_MAX], buf2[PATH_MAX];
 
 	while (i < na) {
 		int c = j < nb ? dkey_cmp(&a[i], &b[j]) : -1;
@@ -1245,36 +1870,43 @@ static size_t diff_one(const char *an, const struct dkey *a, size_t na,
 		else
 			i++, j++;
 	}
-	printf("covered by %s and not by %s: %zu PC%s\n", an, bn, n,
+	printf("covered by %s and not by %s: %zu PC%s\n",
+	       clean(an, buf, sizeof(buf)), clean(bn, buf2, sizeof(buf2)), n,
 	       n == 1 ? "" : "s");
-	/* Group by function (first appearance order = address order). */
-	for (i = 0; i < n; i++) {
-		const char *fn = only[i].s->func;
-		size_t cnt = 0;
-		bool seen = false;
+	qsort(only, n, sizeof(*only), group_cmp);
+	g = xmalloc(n + 1, sizeof(*g));
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && only[j].mod == only[i].mod &&
+			    only[j].fn == only[i].fn;
+		     j++)
+			;
+		g[ng++] = (struct group){ i, j - i, only[i].mod, only[i].off };
+	}
+	qsort(g, ng, sizeof(*g), group_order);
+	for (i = 0; i < ng; i++) {
+		const char *fn = func_name(only[g[i].first].fn);
 
-		for (k = 0; k < i; k++)
-			if (only[k].s->func == fn && only[k].mod == only[i].mod)
-				seen = true;
-		if (seen)
-			continue;
-		printf("  %s %s:", only[i].mod, fn ? fn : "??");
-		for (k = i; k < n; k++) {
-			if (only[k].s->func != fn || only[k].mod != only[i].mod)
-				continue;
-			cnt++;
-			if (only[k].s->file && only[k].s->line)
+		printf("  %s %s:", clean(str(g[i].mod), buf, sizeof(buf)),
+		       fn ? clean(fn, buf2, sizeof(buf2)) : "??");
+		for (k = g[i].first; k < g[i].first + g[i].n; k++) {
+			const struct pcinfo *p = &info[only[k].idx];
+
+			if (k - g[i].first == DIFF_SHOWN) {
+				printf(" ...");
+				break;
+			}
+			if (p->file && p->line)
 				printf(" %s:%u",
-				       strrchr(only[k].s->file, '/')
-					       ? strrchr(only[k].s->file, '/') + 1
-					       : only[k].s->file,
-				       only[k].s->line);
+				       clean(base_name(str(p->file)), buf,
+					     sizeof(buf)),
+				       p->line);
 			else
 				printf(" +0x%llx",
 				       (unsigned long long)only[k].off);
 		}
-		printf("  (%zu PC%s)\n", cnt, cnt == 1 ? "" : "s");
+		printf("  (%zu PC%s)\n", g[i].n, g[i].n == 1 ? "" : "s");
 	}
+	free(g);
 	free(only);
 	return n;
 }
@@ -1386,22 +2018,27 @@ int main(int argc, char **argv)
 
 	run_load(&r, argv[optind]);
 	select_areas(&r, specs, nspecs);
+	collect_pcs(&r);
 	if (other) {
 		struct dkey *a, *b;
 		size_t na, nb;
 
 		run_load(&r2, other);
 		select_areas(&r2, specs, nspecs);
+		collect_pcs(&r2);
+		symbolize_all(true);
 		a = run_keys(&r, &na);
 		b = run_keys(&r2, &nb);
 		diff_one(r.path, a, na, r2.path, b, nb);
 		diff_one(r2.path, b, nb, r.path, a, na);
 		return 0;
 	}
+	symbolize_all(!do_raw || sym);
 	if (do_raw) {
 		raw(&r, unique, sym);
-		return 0;
+		return fflush(stdout) ? 1 : 0;
 	}
+	rank_files();
 	if (ldir)
 		lcov_dir(&r, ldir);
 	if (lmerged)
