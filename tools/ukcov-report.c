@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ukcov.h>
@@ -89,6 +91,13 @@ static void *xrealloc(void *p, size_t n, size_t sz)
 static int u64_cmp(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static int u32_cmp(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
 
 	return a < b ? -1 : a > b;
 }
@@ -262,9 +271,19 @@ struct object {
 	bool missing;		/* cannot be read: why says why */
 	bool mismatch;		/* its build id differs from the run's */
 	bool dwarf;		/* has DWARF that libdw reads */
+	bool instrumented;	/* refers to a PC callback */
 	char why[96];
 	struct fsym *syms;	/* function symbols, by address */
 	size_t nsyms;
+	uint64_t (*exec)[2];	/* executable segments [vaddr, vaddr+size) */
+	size_t nexec;
+	/* Its coverable PCs: the return addresses of its calls to the PC
+	 * callbacks (see object_coverable()). */
+	enum { COV_UNKNOWN, COV_NONE, COV_KNOWN } cov_state;
+	const char *cov_how;	/* "objdump", "cache" */
+	char cov_why[96];	/* COV_UNKNOWN: why */
+	uint64_t *cov;		/* sorted offsets, until merged into the table */
+	size_t ncov;
 };
 
 static struct object *objects;
@@ -291,12 +310,27 @@ static int fsym_cmp(const void *x, const void *y)
 struct symcollect {
 	struct fsym *v;
 	size_t n, cap;
+	bool callback;		/* __sanitizer_cov_trace_pc(_guard) named */
 };
+
+/* The callbacks whose return addresses are PCs: trace-pc, and clang's
+ * trace-pc-guard. */
+static bool pc_callback(const char *name, size_t len)
+{
+	static const char cb[] = "__sanitizer_cov_trace_pc";
+
+	if (len == sizeof(cb) - 1 && !memcmp(name, cb, len))
+		return true;
+	return len == sizeof(cb) - 1 + 6 && !memcmp(name, cb, sizeof(cb) - 1) &&
+	       !memcmp(name + sizeof(cb) - 1, "_guard", 6);
+}
 
 static int collect_sym(const char *name, const GElf_Sym *s, void *data)
 {
 	struct symcollect *c = data;
 
+	if (pc_callback(name, strlen(name)))
+		c->callback = true;
 	if (GELF_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF ||
 	    !s->st_value)
 		return 0;
@@ -328,6 +362,26 @@ static void object_load(struct object *o)
 	    (len != o->build_id_len || memcmp(id, o->build_id, len)))
 		o->mismatch = true;
 	uke_symbols(&e, collect_sym, &c);
+	o->instrumented = c.callback;
+	if (o->instrumented) {
+		size_t i, nph = 0;
+
+		/* Where its code may be: what a cached PC must lie in. */
+		if (!elf_getphdrnum(e.elf, &nph) && nph < 65536) {
+			o->exec = xmalloc(nph + 1, sizeof(*o->exec));
+			for (i = 0; i < nph; i++) {
+				GElf_Phdr ph;
+
+				if (gelf_getphdr(e.elf, (int)i, &ph) &&
+				    ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
+				    ph.p_vaddr + ph.p_memsz > ph.p_vaddr) {
+					o->exec[o->nexec][0] = ph.p_vaddr;
+					o->exec[o->nexec++][1] =
+						ph.p_vaddr + ph.p_memsz;
+				}
+			}
+		}
+	}
 	uke_close(&e);
 	qsort(c.v, c.n, sizeof(*c.v), fsym_cmp);
 	o->syms = c.v;
@@ -726,6 +780,373 @@ static struct cu *unit_of(struct dwarf_ctx *x, uint64_t addr)
 	return &x->cus[x->ranges[lo - 1].cu];
 }
 
+/* ---- coverable PCs: the call sites of the PC callbacks --------------------- */
+
+/*
+ * The coverable PCs of an instrumented module are the return addresses of
+ * its calls to __sanitizer_cov_trace_pc (and _guard): every PC the runtime
+ * can record there, as syzkaller computes the kernel's.  binutils' objdump
+ * disassembles; a call is one to the callback when objdump names it
+ * (`call ADDR <__sanitizer_cov_trace_pc@plt>`, a direct call in a static
+ * link, or -fno-plt's `call *X(%rip)  # SLOT <__sanitizer_cov_trace_pc@V>`)
+ * or when its GOT slot is one the callback's relocations fill.  The result
+ * is cached per build id.
+ */
+
+/* GOT slots (relocation targets) of the PC callbacks, sorted. */
+struct slots {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int collect_slot(const char *name, GElf_Addr where, unsigned int type,
+			void *data)
+{
+	struct slots *s = data;
+
+	if (pc_callback(name, strlen(name)) &&
+	    (type == R_X86_64_GLOB_DAT || type == R_X86_64_JUMP_SLOT ||
+	     type == R_X86_64_64)) {
+		PUSH(s->v, s->n, s->cap);
+		s->v[s->n++] = where;
+	}
+	return 0;
+}
+
+static bool in_sorted(const uint64_t *v, size_t n, uint64_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo] == x;
+}
+
+/*
+ * One line of `objdump -d -w`: "  ADDR:\tBYTES\tcall   OPERANDS".  The
+ * return address of a call to a PC callback, or 0.
+ */
+static uint64_t callback_call(const char *line, const struct slots *got)
+{
+	const char *p = line, *tab, *insn, *lt, *hash;
+	uint64_t addr, len = 0;
+	char *end;
+
+	while (*p == ' ')
+		p++;
+	addr = strtoull(p, &end, 16);
+	if (end == p || *end != ':' || !(tab = strchr(end, '\t')))
+		return 0;
+	/* The instruction's bytes: its length. */
+	for (p = tab + 1; *p && *p != '\t'; p++)
+		if (p[0] != ' ' && p[1] && p[1] != ' ' && p[1] != '\t' &&
+		    (p == tab + 1 || p[-1] == ' '))
+			len++;
+	if (*p != '\t')
+		return 0;
+	insn = p + 1;
+	if (strncmp(insn, "call", 4) || (insn[4] != ' ' && insn[4] != 'q'))
+		return 0;
+	lt = strchr(insn, '<');
+	if (lt) {
+		const char *n = lt + 1;
+		size_t k = strcspn(n, "@>+");
+
+		if ((n[k] == '@' || n[k] == '>') && pc_callback(n, k))
+			return addr + len;
+	}
+	hash = strstr(insn, "# ");
+	if (hash && strstr(insn, "(%rip)") &&
+	    in_sorted(got->v, got->n, strtoull(hash + 2, NULL, 16)))
+		return addr + len;
+	return 0;
+}
+
+/* Run objdump over descriptor fd (the module); its coverable PCs. */
+static int objdump_pcs(struct object *o, int fd)
+{
+	struct slots got = { 0 };
+	struct uke e;
+	char *line = NULL, path[64];
+	size_t cap = 0, lcap = 0;
+	int pfd[2], status;
+	ssize_t n;
+	pid_t pid;
+	FILE *f;
+
+	if (!uke_open(&e, str(o->path), o->cov_why, sizeof(o->cov_why))) {
+		uke_relocs(&e, collect_slot, &got);
+		uke_close(&e);
+	}
+	if (got.n)
+		got.n = sort_unique(got.v, got.n);
+	if (pipe2(pfd, O_CLOEXEC)) {
+		snprintf(o->cov_why, sizeof(o->cov_why), "pipe: %s",
+			 strerror(errno));
+		free(got.v);
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		/* The module by its descriptor: the file checked to be
+		 * regular is the file disassembled. */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (dup2(pfd[1], 1) < 0 || (null >= 0 && dup2(null, 2) < 0) ||
+		    fcntl(fd, F_SETFD, 0))
+			_exit(126);
+		setenv("LC_ALL", "C", 1);
+		execlp("objdump", "objdump", "-d", "-w", "--", path,
+		       (char *)NULL);
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		snprintf(o->cov_why, sizeof(o->cov_why), "fork: %s",
+			 strerror(errno));
+		free(got.v);
+		return -1;
+	}
+	f = fdopen(pfd[0], "r");
+	while (f && (n = getline(&line, &lcap, f)) > 0) {
+		uint64_t ret;
+
+		/* Cheap filter: only calls are looked at. */
+		if (!strstr(line, "\tcall"))
+			continue;
+		ret = callback_call(line, &got);
+		if (ret) {
+			PUSH(o->cov, o->ncov, cap);
+			o->cov[o->ncov++] = ret;
+		}
+	}
+	if (f)
+		fclose(f);
+	else
+		close(pfd[0]);
+	free(line);
+	free(got.v);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		snprintf(o->cov_why, sizeof(o->cov_why), "%s",
+			 WIFEXITED(status) && WEXITSTATUS(status) == 127
+				 ? "objdump is not installed (apt-get install "
+				   "binutils)"
+				 : "objdump failed on it");
+		free(o->cov);
+		o->cov = NULL;
+		o->ncov = 0;
+		return -1;
+	}
+	o->ncov = sort_unique(o->cov, o->ncov);
+	return 0;
+}
+
+/* The cache: $XDG_CACHE_HOME/ukcov or ~/.cache/ukcov, created 0700 and
+ * used only while it is a directory of ours that nobody else can write. */
+#define CACHE_MAGIC "UKCOVPCS"
+#define CACHE_VERSION 1
+
+struct cache_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t build_id_len;
+	unsigned char build_id[64];
+	uint64_t count;
+	uint64_t checksum;	/* FNV-1a of the build id and the offsets */
+};
+
+static const char *cache_dir(void)
+{
+	static char dir[PATH_MAX];
+	static int state;	/* 0 not looked at, 1 usable, -1 not */
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char base[PATH_MAX];
+	struct stat st;
+
+	if (state)
+		return state > 0 ? dir : NULL;
+	state = -1;
+	if (xdg && *xdg == '/')
+		snprintf(base, sizeof(base), "%s", xdg);
+	else if (home && *home == '/')
+		snprintf(base, sizeof(base), "%s/.cache", home);
+	else
+		return NULL;
+	if (mkdir(base, 0700) && errno != EEXIST)
+		return NULL;
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/ukcov", base) >= sizeof(dir))
+		return NULL;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return NULL;
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077)) {
+		char buf[PATH_MAX];
+
+		fprintf(stderr, "%s: warning: %s is not a private directory of "
+			"this user: coverable PCs are not cached\n", prog,
+			clean(dir, buf, sizeof(buf)));
+		return NULL;
+	}
+	state = 1;
+	return dir;
+}
+
+static bool cache_path(const struct object *o, char *buf, size_t len)
+{
+	const char *dir = cache_dir();
+	size_t n, i;
+
+	if (!dir || o->build_id_len < 8)
+		return false;
+	n = (size_t)snprintf(buf, len, "%s/pcs-", dir);
+	for (i = 0; i < o->build_id_len && n + 3 < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%02x",
+				      o->build_id[i]);
+	return i == o->build_id_len;
+}
+
+static uint64_t cache_sum(const struct object *o, const uint64_t *v, size_t n)
+{
+	uint64_t h = hash_bytes(o->build_id, o->build_id_len,
+				1469598103934665603ull);
+
+	return hash_bytes(v, n * sizeof(*v), h);
+}
+
+/* Read back what an earlier run cached; trusted only when every check
+ * holds: ours, regular, the right size, magic, version, build id and
+ * checksum, offsets strictly increasing inside executable segments. */
+static bool cache_read(struct object *o)
+{
+	struct cache_header h;
+	char path[PATH_MAX];
+	struct stat st;
+	uint64_t *v = NULL;
+	size_t i, k = 0;
+	int fd;
+
+	if (!cache_path(o, path, sizeof(path)))
+		return false;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || st.st_size < (off_t)sizeof(h) ||
+	    read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, CACHE_MAGIC, 8) || h.version != CACHE_VERSION ||
+	    h.build_id_len != o->build_id_len ||
+	    memcmp(h.build_id, o->build_id, o->build_id_len) ||
+	    h.count > (uint64_t)(st.st_size - (off_t)sizeof(h)) / 8 ||
+	    (off_t)(sizeof(h) + h.count * 8) != st.st_size)
+		goto bad;
+	v = xmalloc(h.count + 1, sizeof(*v));
+	if (h.count && read(fd, v, h.count * 8) != (ssize_t)(h.count * 8))
+		goto bad;
+	if (cache_sum(o, v, h.count) != h.checksum)
+		goto bad;
+	for (i = 0; i < h.count; i++) {
+		if (i && v[i] <= v[i - 1])
+			goto bad;
+		while (k < o->nexec && v[i] > o->exec[k][1])
+			k++;
+		/* A return address may be the segment's end, no further. */
+		if (k == o->nexec || v[i] <= o->exec[k][0])
+			goto bad;
+	}
+	close(fd);
+	o->cov = v;
+	o->ncov = h.count;
+	return true;
+bad:
+	free(v);
+	close(fd);
+	return false;
+}
+
+static void cache_write(const struct object *o)
+{
+	struct cache_header h;
+	char path[PATH_MAX], tmp[PATH_MAX + 16];
+	int fd;
+
+	if (!cache_path(o, path, sizeof(path)))
+		return;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, CACHE_MAGIC, 8);
+	h.version = CACHE_VERSION;
+	h.build_id_len = o->build_id_len;
+	memcpy(h.build_id, o->build_id, o->build_id_len);
+	h.count = o->ncov;
+	h.checksum = cache_sum(o, o->cov, o->ncov);
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* Whole or not at all: written aside, then renamed. */
+	if (write(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
+	    (o->ncov && write(fd, o->cov, o->ncov * 8) !=
+				(ssize_t)(o->ncov * 8)) ||
+	    close(fd) || rename(tmp, path))
+		unlink(tmp);
+}
+
+/* Sort the exec segments so that cache_read() can walk them. */
+static int range_cmp(const void *x, const void *y)
+{
+	const uint64_t *a = x, *b = y;
+
+	return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+/* The object's coverable PCs: none when it never calls a PC callback. */
+static void object_coverable(struct object *o)
+{
+	char err[128];
+	int fd;
+
+	object_load(o);
+	if (o->missing || o->mismatch) {
+		snprintf(o->cov_why, sizeof(o->cov_why), "%s",
+			 o->missing ? "cannot be read" : "rebuilt since the run");
+		return;
+	}
+	if (!o->instrumented) {
+		o->cov_state = COV_NONE;
+		return;
+	}
+	qsort(o->exec, o->nexec, sizeof(*o->exec), range_cmp);
+	if (cache_read(o)) {
+		o->cov_state = o->ncov ? COV_KNOWN : COV_NONE;
+		o->cov_how = "cache";
+		return;
+	}
+	fd = ukf_open_regular(str(o->path), err, sizeof(err));
+	if (fd < 0) {
+		snprintf(o->cov_why, sizeof(o->cov_why), "%.80s", err);
+		return;
+	}
+	if (!objdump_pcs(o, fd)) {
+		o->cov_state = COV_KNOWN;
+		o->cov_how = "objdump";
+		cache_write(o);
+	}
+	/* It names the callback but never calls it: libukcov itself. */
+	if (o->cov_state == COV_KNOWN && !o->ncov)
+		o->cov_state = COV_NONE;
+	close(fd);
+}
+
 /* ---- the table of every distinct PC --------------------------------------- */
 
 /* What a PC resolves to: 16 bytes, whatever the number of PCs. */
@@ -738,7 +1159,11 @@ struct pcinfo {
 
 static uint64_t *pcs;		/* sorted distinct keys */
 static struct pcinfo *info;	/* parallel to pcs */
+static uint8_t *flags;		/* parallel to pcs: PC_* */
 static size_t npcs, pcs_cap;
+
+#define PC_RECORDED 1		/* some selected area recorded it */
+#define PC_COVERABLE 2		/* a call site of a PC callback */
 
 /* Index of key k in the table (which holds it). */
 static size_t pc_index(uint64_t k)
@@ -1187,24 +1612,150 @@ static void collect_pcs(struct run *r)
 	}
 }
 
-/* Sort the table and symbolize it, object by object. */
-static void symbolize_all(bool sym)
+/*
+ * Sort the table, add the coverable PCs of every object (when cov), mark
+ * each PC recorded and/or coverable, and symbolize it (when sym), object
+ * by object.
+ */
+static void build_table(bool sym, bool cov)
 {
-	size_t i, j;
+	size_t i, j, nrec;
+	uint64_t *rec;
 
+	nrec = npcs = sort_unique(pcs, npcs);
+	rec = xmalloc(nrec + 1, sizeof(*rec));
+	memcpy(rec, pcs, nrec * sizeof(*rec));
+	for (i = 0; i < nrec; i++)
+		objects[KEY_OBJ(rec[i])].used = true;
+	for (i = 0; cov && i < nobjects; i++) {
+		struct object *o = &objects[i];
+
+		object_coverable(o);
+		for (j = 0; j < o->ncov; j++) {
+			if (o->cov[j] >= 1ull << OFF_BITS)
+				continue;
+			PUSH(pcs, npcs, pcs_cap);
+			pcs[npcs++] = KEY(i, o->cov[j]);
+		}
+	}
 	npcs = sort_unique(pcs, npcs);
 	info = xcalloc(npcs, sizeof(*info));
-	for (i = 0; i < npcs; i = j) {
+	flags = xcalloc(npcs, sizeof(*flags));
+	for (i = j = 0; i < nrec; i++) {
+		while (pcs[j] < rec[i])
+			j++;
+		flags[j] |= PC_RECORDED;
+	}
+	free(rec);
+	for (i = 0; cov && i < nobjects; i++) {
+		struct object *o = &objects[i];
+
+		for (j = 0; j < o->ncov; j++)
+			if (o->cov[j] < 1ull << OFF_BITS)
+				flags[pc_index(KEY(i, o->cov[j]))] |=
+					PC_COVERABLE;
+		free(o->cov);
+		o->cov = NULL;
+	}
+	for (i = 0; sym && i < npcs; i = j) {
 		uint32_t obj = KEY_OBJ(pcs[i]);
 
 		for (j = i; j < npcs && KEY_OBJ(pcs[j]) == obj; j++)
 			;
-		objects[obj].used = true;
-		if (sym)
-			symbolize_object(obj, i, j);
-		else
-			object_load(&objects[obj]);
+		symbolize_object(obj, i, j);
 	}
+	for (i = 0; !sym && i < nobjects; i++)
+		if (objects[i].used)
+			object_load(&objects[i]);
+}
+
+/* ---- what was covered, of what could be ----------------------------------- */
+
+static uint32_t *fn_cov, *fn_hit;	/* per func id: coverable, covered PCs */
+static uint32_t *file_cov, *file_hit;	/* per file (string id): PCs */
+static uint32_t *file_lcov, *file_lhit;	/* lines */
+static uint32_t *file_fns, *file_fhit;	/* functions */
+static uint64_t total_cov, total_hit, total_lcov, total_lhit;
+static uint64_t total_fns, total_fhit;
+static bool cov_known;			/* some object's coverable PCs */
+
+/* Totals per function and file for the selected areas, from the table. */
+static void coverage_stats(void)
+{
+	uint64_t *lk = xmalloc(npcs + 1, sizeof(*lk));
+	size_t i, j, n = 0;
+
+	fn_cov = xcalloc(nfuncs, sizeof(*fn_cov));
+	fn_hit = xcalloc(nfuncs, sizeof(*fn_hit));
+	file_cov = xcalloc(nstrs, sizeof(*file_cov));
+	file_hit = xcalloc(nstrs, sizeof(*file_hit));
+	file_lcov = xcalloc(nstrs, sizeof(*file_lcov));
+	file_lhit = xcalloc(nstrs, sizeof(*file_lhit));
+	file_fns = xcalloc(nstrs, sizeof(*file_fns));
+	file_fhit = xcalloc(nstrs, sizeof(*file_fhit));
+	for (i = 0; i < nobjects; i++)
+		cov_known |= objects[i].cov_state == COV_KNOWN;
+	for (i = 0; i < npcs; i++) {
+		const struct pcinfo *p = &info[i];
+		bool hit = flags[i] & PC_RECORDED;
+
+		if (!(flags[i] & PC_COVERABLE))
+			continue;
+		total_cov++;
+		total_hit += hit;
+		fn_cov[p->fn]++;
+		fn_hit[p->fn] += hit;
+		file_cov[p->file]++;
+		file_hit[p->file] += hit;
+		/* A line: its file and number, and whether it was hit. */
+		if (p->file && p->line)
+			lk[n++] = ((uint64_t)p->file << 32 | p->line) << 1 | hit;
+	}
+	/* Lines: sorted, a hit one sorts after its miss. */
+	qsort(lk, n, sizeof(*lk), u64_cmp);
+	for (i = 0; i < n; i = j) {
+		uint32_t file = (uint32_t)(lk[i] >> 33);
+
+		for (j = i; j < n && lk[j] >> 1 == lk[i] >> 1; j++)
+			;
+		file_lcov[file]++;
+		total_lcov++;
+		if (lk[j - 1] & 1) {
+			file_lhit[file]++;
+			total_lhit++;
+		}
+	}
+	free(lk);
+	for (i = 1; i < nfuncs; i++) {
+		if (!fn_cov[i])
+			continue;
+		file_fns[funcs[i].file]++;
+		total_fns++;
+		if (fn_hit[i]) {
+			file_fhit[funcs[i].file]++;
+			total_fhit++;
+		}
+	}
+}
+
+static void pct(char *buf, size_t len, uint64_t a, uint64_t b)
+{
+	if (!b)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%llu/%llu %.1f%%", (unsigned long long)a,
+			 (unsigned long long)b, 100.0 * (double)a / (double)b);
+}
+
+/* Does some selected area hold PCs (not comparison records)? */
+static bool pc_areas(const struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->c.nareas; i++)
+		if (r->selected[i] && r->c.areas[i].words == 1)
+			return true;
+	return false;
 }
 
 /* One distinct PC of an area. */
@@ -1238,6 +1789,31 @@ static struct hit *area_hits(struct run *r, const struct ukf_area *t,
 	free(k);
 	*nhits = n;
 	return h;
+}
+
+/* Files in name order: a rank per string id, made once. */
+static uint32_t *file_rank;
+
+static int id_name_cmp(const void *x, const void *y)
+{
+	return strcmp(str(*(const uint32_t *)x), str(*(const uint32_t *)y));
+}
+
+static void rank_files(void)
+{
+	uint32_t *ids = xmalloc(nstrs, sizeof(*ids));
+	size_t i, n = 0;
+
+	file_rank = xcalloc(nstrs, sizeof(*file_rank));
+	for (i = 0; i < npcs; i++)
+		if (info[i].file && !file_rank[info[i].file]) {
+			file_rank[info[i].file] = 1;
+			ids[n++] = info[i].file;
+		}
+	qsort(ids, n, sizeof(*ids), id_name_cmp);
+	for (i = 0; i < n; i++)
+		file_rank[ids[i]] = (uint32_t)i + 1;
+	free(ids);
 }
 
 /* ---- the text summary --------------------------------------------------- */
@@ -1275,38 +1851,6 @@ static void describe(const struct ukf_area *t, char *buf, size_t len)
 			 (unsigned long long)(a->handle & KCOV_INSTANCE_MASK));
 }
 
-static int name_cmp(const void *x, const void *y)
-{
-	const char *a = *(const char *const *)x, *b = *(const char *const *)y;
-
-	return strcmp(a, b);
-}
-
-static void print_wrapped(const char *head, const char **v, size_t n,
-			  size_t max)
-{
-	size_t i, col = strlen(head);
-	char buf[256];
-
-	fputs(head, stdout);
-	for (i = 0; i < n && i < max; i++) {
-		const char *s = clean(v[i], buf, sizeof(buf));
-		size_t w = strlen(s) + 2;
-
-		if (col + w > 78 && col > strlen(head)) {
-			printf("\n%*s", (int)strlen(head), "");
-			col = strlen(head);
-		}
-		printf("%s%s", s, i + 1 < n ? ", " : "");
-		col += w;
-	}
-	if (n > max)
-		printf("... (+%zu more; --functions lists all)", n - max);
-	if (!n)
-		fputs("(none resolved)", stdout);
-	putchar('\n');
-}
-
 static const char *mode_name(uint32_t mode)
 {
 	return mode == UKCOV_FILE_MODE_CMP ? "cmp"
@@ -1334,11 +1878,90 @@ static void run_status(const struct ukf *c)
 		       (unsigned long long)u->sections_lost);
 }
 
+/* A function reached by an area, with the area's covered coverable PCs. */
+struct afn {
+	uint32_t fn;
+	uint32_t hit;		/* covered coverable PCs of fn in the area */
+};
+
+static int afn_name_cmp(const void *x, const void *y)
+{
+	const struct afn *a = x, *b = y;
+	int c = strcmp(func_name(a->fn), func_name(b->fn));
+
+	return c ? c : (a->fn > b->fn) - (a->fn < b->fn);
+}
+
+/* "name 3/7" for the summary's function lists. */
+static void print_functions(const struct afn *v, size_t n, size_t max)
+{
+	static const char head[] = "               functions: ";
+	size_t i, col = sizeof(head) - 1;
+	char buf[256], item[320];
+
+	fputs(head, stdout);
+	for (i = 0; i < n && i < max; i++) {
+		const char *s = clean(func_name(v[i].fn), buf, sizeof(buf));
+		size_t w;
+
+		if (fn_cov[v[i].fn])
+			snprintf(item, sizeof(item), "%s %u/%u", s, v[i].hit,
+				 fn_cov[v[i].fn]);
+		else
+			snprintf(item, sizeof(item), "%s", s);
+		w = strlen(item) + 2;
+		if (col + w > 78 && col > sizeof(head) - 1) {
+			printf("\n%*s", (int)sizeof(head) - 1, "");
+			col = sizeof(head) - 1;
+		}
+		printf("%s%s", item, i + 1 < n ? ", " : "");
+		col += w;
+	}
+	if (n > max)
+		printf("... (+%zu more; --functions lists all)", n - max);
+	if (!n)
+		fputs("(none resolved)", stdout);
+	putchar('\n');
+}
+
+/* The files of the instrumented modules, by name. */
+static void print_files(bool all)
+{
+	uint32_t *ids = xmalloc(nstrs, sizeof(*ids));
+	size_t i, n = 0, shown;
+	char buf[PATH_MAX], a[48], b[48], c[48];
+
+	for (i = 1; i < nstrs; i++)
+		if (file_cov[i])
+			ids[n++] = (uint32_t)i;
+	qsort(ids, n, sizeof(*ids), id_name_cmp);
+	if (n)
+		printf("\n%-40s %20s %20s %16s\n", "FILE", "PCS", "LINES",
+		       "FUNCTIONS");
+	shown = all ? n : (n < 20 ? n : 20);
+	for (i = 0; i < shown; i++) {
+		const char *f = clean(str(ids[i]), buf, sizeof(buf));
+		size_t len = strlen(f);
+
+		pct(a, sizeof(a), file_hit[ids[i]], file_cov[ids[i]]);
+		pct(b, sizeof(b), file_lhit[ids[i]], file_lcov[ids[i]]);
+		snprintf(c, sizeof(c), "%u/%u", file_fhit[ids[i]],
+			 file_fns[ids[i]]);
+		/* Long paths keep their end, where the name is. */
+		printf("%s%-40s %20s %20s %16s\n", len > 40 ? "..." : "",
+		       len > 40 ? f + len - 37 : f, a, b, c);
+	}
+	if (n > shown)
+		printf("... (+%zu more files; --functions lists all)\n",
+		       n - shown);
+	free(ids);
+}
+
 static void summary(struct run *r, bool all_functions)
 {
 	struct ukf *c = &r->c;
 	size_t i, npids = 0;
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], a[48], b[48];
 	bool warned = false;
 
 	for (i = 0; i < c->nareas; i++)
@@ -1357,13 +1980,13 @@ static void summary(struct run *r, bool all_functions)
 		       "through exit(3)?)\n");
 		return;
 	}
-	printf("\n%-24s %9s %8s %6s %6s %6s\n", "AREA", "ENTRIES", "UNIQUE",
-	       "FUNCS", "FILES", "LINES");
+	printf("\n%-24s %9s %8s %6s %6s %6s %18s\n", "AREA", "ENTRIES",
+	       "UNIQUE", "FUNCS", "FILES", "LINES", "COVERED PCS");
 	for (i = 0; i < c->nareas; i++) {
 		const struct ukf_area *t = &c->areas[i];
-		size_t nh, j, nf = 0, nfi = 0, nl = 0;
-		uint64_t unknown, *fv, *fiv, *lv;
-		const char **names;
+		size_t nh, j, nf = 0, nfi = 0, nl = 0, m;
+		uint64_t unknown, *fiv, *lv, hit = 0;
+		struct afn *fv;
 		struct hit *h;
 		char desc[128];
 
@@ -1375,27 +1998,34 @@ static void summary(struct run *r, bool all_functions)
 		lv = xmalloc(nh + 1, sizeof(*lv));
 		for (j = 0; j < nh; j++) {
 			const struct pcinfo *p = &info[h[j].idx];
+			bool cv = flags[h[j].idx] & PC_COVERABLE;
 
+			hit += cv;
 			if (p->fn)
-				fv[nf++] = p->fn;
+				fv[nf++] = (struct afn){ p->fn, cv };
 			if (p->file)
 				fiv[nfi++] = p->file;
 			if (p->file && p->line)
 				lv[nl++] = (uint64_t)p->file << 32 | p->line;
 		}
-		nf = sort_unique(fv, nf);
+		/* Each function once, with its covered PCs summed. */
+		qsort(fv, nf, sizeof(*fv), afn_name_cmp);
+		for (j = m = 0; j < nf; j++) {
+			if (m && fv[m - 1].fn == fv[j].fn)
+				fv[m - 1].hit += fv[j].hit;
+			else
+				fv[m++] = fv[j];
+		}
+		nf = m;
 		nfi = sort_unique(fiv, nfi);
 		nl = sort_unique(lv, nl);
 		describe(t, desc, sizeof(desc));
-		printf("%-24s %9llu %8zu %6zu %6zu %6zu   %s %s\n", t->label,
-		       (unsigned long long)t->count, nh + (unknown ? 1 : 0), nf,
-		       nfi, nl, kind_name(t->a), desc);
-		names = xmalloc(nf + 1, sizeof(*names));
-		for (j = 0; j < nf; j++)
-			names[j] = func_name((uint32_t)fv[j]);
-		qsort(names, nf, sizeof(*names), name_cmp);
-		print_wrapped("               functions: ", names, nf,
-			      all_functions ? nf : 12);
+		pct(a, sizeof(a), hit, total_cov);
+		printf("%-24s %9llu %8zu %6zu %6zu %6zu %18s   %s %s\n",
+		       t->label, (unsigned long long)t->count,
+		       nh + (unknown ? 1 : 0), nf, nfi, nl,
+		       t->words == 4 ? "-" : a, kind_name(t->a), desc);
+		print_functions(fv, nf, all_functions ? nf : 12);
 		if (unknown)
 			printf("%26s%llu entries outside every loaded module\n",
 			       "", (unsigned long long)unknown);
@@ -1407,65 +2037,126 @@ static void summary(struct run *r, bool all_functions)
 			       (unsigned long long)t->a->capacity);
 			warned = true;
 		}
-		free(names);
 		free(h);
 		free(fv);
 		free(fiv);
 		free(lv);
+	}
+	if (cov_known) {
+		pct(a, sizeof(a), total_hit, total_cov);
+		pct(b, sizeof(b), total_lhit, total_lcov);
+		printf("\nall selected areas: %s of the coverable PCs, %s of "
+		       "the lines, %llu/%llu functions reached\n", a, b,
+		       (unsigned long long)total_fhit,
+		       (unsigned long long)total_fns);
+		print_files(all_functions);
+		if (total_fns > total_fhit)
+			printf("%llu function%s never reached (--uncovered "
+			       "lists them)\n",
+			       (unsigned long long)(total_fns - total_fhit),
+			       total_fns - total_fhit == 1 ? "" : "s");
 	}
 	printf("\nsymbols:\n");
 	for (i = 0; i < nobjects; i++) {
 		struct object *o = &objects[i];
 		const char *p = clean(str(o->path), buf, sizeof(buf));
 
-		if (!o->used)
+		if (!o->used && o->cov_state != COV_KNOWN)
 			continue;
+		printf("  %s: ", p);
 		if (o->missing)
-			printf("  %s: cannot be read (%s): PCs shown as offsets "
-			       "only\n", p, o->why);
+			printf("cannot be read (%s): PCs shown as offsets "
+			       "only\n", o->why);
 		else if (o->mismatch)
-			printf("  %s: WARNING: its build id differs from the "
-			       "run's: it was rebuilt, symbols may be wrong\n",
-			       p);
+			printf("WARNING: its build id differs from the run's: "
+			       "it was rebuilt, symbols may be wrong\n");
 		else if (o->dwarf)
-			printf("  %s: DWARF (functions, files, lines, inlined "
-			       "frames)\n", p);
+			printf("DWARF (functions, files, lines, inlined "
+			       "frames)");
 		else
-			printf("  %s: symbol table only (%s): functions, no "
-			       "files or lines\n", p,
+			printf("symbol table only (%s): functions, no files "
+			       "or lines",
 			       no_dwarf ? "--no-dwarf"
 					: "no debug info; build it with -g");
+		if (o->missing || o->mismatch)
+			continue;
+		if (o->cov_state == COV_KNOWN)
+			printf("; %zu coverable PCs (%s)%s\n", o->ncov,
+			       o->cov_how, o->used ? "" : ", none reached");
+		else if (o->cov_state == COV_NONE)
+			printf("; not instrumented\n");
+		else
+			printf("; coverable PCs unknown: %s\n",
+			       o->cov_why[0] ? o->cov_why : "not computed");
 	}
 	if (warned)
 		printf("\nsome areas overflowed: their coverage is incomplete\n");
 }
 
-/* ---- lcov --------------------------------------------------------------- */
-
-/* Files in name order: a rank per string id, made once. */
-static uint32_t *file_rank;
-
-static int id_name_cmp(const void *x, const void *y)
+/* --uncovered: the functions no selected area reached, by file. */
+static int fn_file_cmp(const void *x, const void *y)
 {
-	return strcmp(str(*(const uint32_t *)x), str(*(const uint32_t *)y));
+	const struct func *a = &funcs[*(const uint32_t *)x],
+			  *b = &funcs[*(const uint32_t *)y];
+	int c;
+
+	if (a->file != b->file) {
+		if (!a->file || !b->file)
+			return a->file ? -1 : 1;
+		return strcmp(str(a->file), str(b->file));
+	}
+	if (a->obj != b->obj)
+		return a->obj < b->obj ? -1 : 1;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	c = strcmp(str(a->name), str(b->name));
+	return c;
 }
 
-static void rank_files(void)
+static void uncovered(void)
 {
-	uint32_t *ids = xmalloc(nstrs, sizeof(*ids));
+	uint32_t *v = xmalloc(nfuncs, sizeof(*v));
 	size_t i, n = 0;
+	char buf[PATH_MAX];
 
-	file_rank = xcalloc(nstrs, sizeof(*file_rank));
-	for (i = 0; i < npcs; i++)
-		if (info[i].file && !file_rank[info[i].file]) {
-			file_rank[info[i].file] = 1;
-			ids[n++] = info[i].file;
+	if (!cov_known) {
+		printf("coverable PCs unknown (see the summary's symbols): "
+		       "cannot tell what was not reached\n");
+		free(v);
+		return;
+	}
+	for (i = 1; i < nfuncs; i++)
+		if (fn_cov[i] && !fn_hit[i])
+			v[n++] = (uint32_t)i;
+	qsort(v, n, sizeof(*v), fn_file_cmp);
+	printf("%zu of %llu functions never reached in the selected areas\n",
+	       n, (unsigned long long)total_fns);
+	for (i = 0; i < n; i++) {
+		const struct func *f = &funcs[v[i]];
+
+		if (!i || f->file != funcs[v[i - 1]].file ||
+		    (!f->file && f->obj != funcs[v[i - 1]].obj)) {
+			if (f->file)
+				printf("%s:\n", clean(str(f->file), buf,
+						      sizeof(buf)));
+			else
+				printf("%s (no source file):\n",
+				       clean(str(objects[f->obj].path), buf,
+					     sizeof(buf)));
 		}
-	qsort(ids, n, sizeof(*ids), id_name_cmp);
-	for (i = 0; i < n; i++)
-		file_rank[ids[i]] = (uint32_t)i + 1;
-	free(ids);
+		if (f->line)
+			printf("  %5u %s (%u PC%s)\n", f->line,
+			       clean(str(f->name), buf, sizeof(buf)),
+			       fn_cov[v[i]], fn_cov[v[i]] == 1 ? "" : "s");
+		else
+			printf("        %s (%u PC%s)\n",
+			       clean(str(f->name), buf, sizeof(buf)),
+			       fn_cov[v[i]], fn_cov[v[i]] == 1 ? "" : "s");
+	}
+	free(v);
 }
+
+/* ---- lcov --------------------------------------------------------------- */
 
 /* One covered line of one area. */
 struct fl {
@@ -1523,6 +2214,93 @@ static void test_name(const char *label, char *buf, size_t len)
 	buf[i] = 0;
 }
 
+/*
+ * Every file's coverable lines and functions, for lcov's zero counts: the
+ * lines sorted by file and number, the functions by file and line, each
+ * file's span found through first[] and count[] (by string id).
+ */
+struct fline {
+	uint32_t file, line;
+};
+
+static struct fline *all_lines;
+static uint32_t *line_first, *line_count;
+static uint32_t *all_fns;
+static uint32_t *fn_first, *fn_count;
+static bool *file_touched;	/* some selected area has a line there */
+
+static int fline_cmp(const void *x, const void *y)
+{
+	const struct fline *a = x, *b = y;
+
+	if (a->file != b->file)
+		return file_rank[a->file] < file_rank[b->file] ? -1 : 1;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+static int fn_line_cmp(const void *x, const void *y)
+{
+	const struct func *a = &funcs[*(const uint32_t *)x],
+			  *b = &funcs[*(const uint32_t *)y];
+
+	if (a->file != b->file)
+		return file_rank[a->file] < file_rank[b->file] ? -1 : 1;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return strcmp(str(a->name), str(b->name));
+}
+
+static bool lcov_file(uint32_t file)
+{
+	/* genhtml needs absolute paths. */
+	return file && str(file)[0] == '/';
+}
+
+static void lcov_prepare(void)
+{
+	size_t i, n = 0, m = 0;
+
+	all_lines = xmalloc(npcs + 1, sizeof(*all_lines));
+	line_first = xcalloc(nstrs, sizeof(*line_first));
+	line_count = xcalloc(nstrs, sizeof(*line_count));
+	fn_first = xcalloc(nstrs, sizeof(*fn_first));
+	fn_count = xcalloc(nstrs, sizeof(*fn_count));
+	file_touched = xcalloc(nstrs, sizeof(*file_touched));
+	for (i = 0; i < npcs; i++) {
+		const struct pcinfo *p = &info[i];
+
+		if (!lcov_file(p->file) || !p->line)
+			continue;
+		if (flags[i] & PC_RECORDED)
+			file_touched[p->file] = true;
+		if (flags[i] & PC_COVERABLE)
+			all_lines[n++] = (struct fline){ p->file, p->line };
+	}
+	qsort(all_lines, n, sizeof(*all_lines), fline_cmp);
+	for (i = 0; i < n; i++) {
+		if (m && !fline_cmp(&all_lines[m - 1], &all_lines[i]))
+			continue;
+		if (!line_count[all_lines[i].file])
+			line_first[all_lines[i].file] = (uint32_t)m;
+		line_count[all_lines[i].file]++;
+		all_lines[m++] = all_lines[i];
+	}
+	all_fns = xmalloc(nfuncs, sizeof(*all_fns));
+	for (i = 1, n = 0; i < nfuncs; i++)
+		if (fn_cov[i] && lcov_file(funcs[i].file))
+			all_fns[n++] = (uint32_t)i;
+	qsort(all_fns, n, sizeof(*all_fns), fn_line_cmp);
+	for (i = 0; i < n; i++) {
+		uint32_t file = funcs[all_fns[i]].file;
+
+		if (!fn_count[file])
+			fn_first[file] = (uint32_t)i;
+		fn_count[file]++;
+	}
+}
+
+/* A function of an area: the count of its lowest PC, normally its entry
+ * block. */
 struct fnrec {
 	uint32_t fn;
 	uint64_t count, key;
@@ -1537,74 +2315,146 @@ static int fnrec_cmp(const void *x, const void *y)
 	return a->key < b->key ? -1 : a->key > b->key;
 }
 
-/* One lcov test (TN) for area t. */
+static uint64_t fn_count_of(const struct fnrec *v, size_t n, uint32_t fn)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].fn < fn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo].fn == fn ? v[lo].count : 0;
+}
+
+/* A function's FN line: its declaration, else its first line. */
+static uint32_t fn_line(uint32_t fn, uint32_t fallback)
+{
+	return funcs[fn].line ? funcs[fn].line : fallback;
+}
+
+/*
+ * One SF record of file in test tn: every coverable line (0 when v does not
+ * cover it) and every function declared there, with v[i..j), the area's
+ * lines in this file (none for a file no area reached).
+ */
+static void lcov_record(FILE *f, const char *tn, uint32_t file,
+			const struct fl *v, size_t i, size_t j,
+			const struct fnrec *afns, size_t nafns)
+{
+	const struct fline *cl = &all_lines[line_first[file]];
+	size_t ncl = line_count[file], k = 0, x, lf = 0, lh = 0, nf = 0, nh = 0;
+	const uint32_t *fl = &all_fns[fn_first[file]];
+	size_t nfl = fn_count[file];
+	uint32_t *extra = xmalloc(j - i + 1, sizeof(*extra));
+	size_t nextra = 0;
+	char buf[PATH_MAX];
+
+	fprintf(f, "TN:%s\nSF:%s\n", tn, clean(str(file), buf, sizeof(buf)));
+	/* Functions: those with coverable PCs declared here, and those the
+	 * area reached here that have none (their PCs are not known
+	 * coverable: no coverable PCs were found for the module). */
+	for (x = i; x < j; x++)
+		if (v[x].fn && !fn_cov[v[x].fn])
+			extra[nextra++] = v[x].fn;
+	qsort(extra, nextra, sizeof(*extra), u32_cmp);
+	for (x = 0; x < nfl + nextra; x++) {
+		uint32_t fn = x < nfl ? fl[x] : extra[x - nfl];
+		uint64_t c = fn_count_of(afns, nafns, fn);
+
+		if (x > nfl && extra[x - nfl] == extra[x - nfl - 1])
+			continue;
+		fprintf(f, "FN:%u,%s\n", fn_line(fn, i < j ? v[i].line : 1),
+			clean(func_name(fn), buf, sizeof(buf)));
+		fprintf(f, "FNDA:%llu,%s\n", (unsigned long long)c,
+			clean(func_name(fn), buf, sizeof(buf)));
+		nf++;
+		nh += c > 0;
+	}
+	free(extra);
+	fprintf(f, "FNF:%zu\nFNH:%zu\n", nf, nh);
+	/* Lines: the coverable ones merged with the area's (several PCs on
+	 * one line add up). */
+	for (x = i; k < ncl || x < j;) {
+		uint32_t line;
+		uint64_t sum = 0;
+
+		if (x < j && (k == ncl || v[x].line <= cl[k].line))
+			line = v[x].line;
+		else
+			line = cl[k].line;
+		while (k < ncl && cl[k].line == line)
+			k++;
+		for (; x < j && v[x].line == line; x++)
+			sum += v[x].count;
+		fprintf(f, "DA:%u,%llu\n", line, (unsigned long long)sum);
+		lf++;
+		lh += sum > 0;
+	}
+	fprintf(f, "LF:%zu\nLH:%zu\nend_of_record\n", lf, lh);
+}
+
+/* One lcov test (TN) for area t: the files it reached. */
 static int write_lcov(FILE *f, struct run *r, const struct ukf_area *t)
 {
 	struct fl *v;
-	size_t n = area_lines(r, t, &v), i, j, k;
-	struct fnrec *fns = xmalloc(n + 1, sizeof(*fns));
-	char tn[192], buf[PATH_MAX];
+	size_t n = area_lines(r, t, &v), i, j, m = 0;
+	struct fnrec *afns = xmalloc(n + 1, sizeof(*afns));
+	char tn[192];
 
+	for (i = 0; i < n; i++)
+		if (v[i].fn)
+			afns[m++] = (struct fnrec){ v[i].fn, v[i].count,
+						    v[i].key };
+	qsort(afns, m, sizeof(*afns), fnrec_cmp);
+	for (i = j = 0; i < m; i++)
+		if (!j || afns[j - 1].fn != afns[i].fn)
+			afns[j++] = afns[i];
+	m = j;
 	test_name(t->label, tn, sizeof(tn));
 	for (i = 0; i < n; i = j) {
-		uint32_t file = v[i].file;
-		size_t nfns = 0, m = 0, lf = 0;
-
-		for (j = i; j < n && v[j].file == file; j++)
-			if (v[j].fn)
-				fns[nfns++] = (struct fnrec){ v[j].fn,
-							      v[j].count,
-							      v[j].key };
-		/* Each function once: the count of its lowest PC, normally
-		 * its entry block. */
-		qsort(fns, nfns, sizeof(*fns), fnrec_cmp);
-		for (k = 0; k < nfns; k++)
-			if (!m || fns[m - 1].fn != fns[k].fn)
-				fns[m++] = fns[k];
-		nfns = m;
-		fprintf(f, "TN:%s\nSF:%s\n", tn, clean(str(file), buf,
-						       sizeof(buf)));
-		for (k = 0; k < nfns; k++)
-			fprintf(f, "FN:%u,%s\n",
-				funcs[fns[k].fn].line ? funcs[fns[k].fn].line
-						      : v[i].line,
-				clean(func_name(fns[k].fn), buf, sizeof(buf)));
-		for (k = 0; k < nfns; k++)
-			fprintf(f, "FNDA:%llu,%s\n",
-				(unsigned long long)fns[k].count,
-				clean(func_name(fns[k].fn), buf, sizeof(buf)));
-		fprintf(f, "FNF:%zu\nFNH:%zu\n", nfns, nfns);
-		/* Several PCs on one line: add up. */
-		for (k = i; k < j;) {
-			uint32_t line = v[k].line;
-			uint64_t sum = 0;
-
-			for (; k < j && v[k].line == line; k++)
-				sum += v[k].count;
-			fprintf(f, "DA:%u,%llu\n", line,
-				(unsigned long long)sum);
-			lf++;
-		}
-		fprintf(f, "LF:%zu\nLH:%zu\nend_of_record\n", lf, lf);
+		for (j = i; j < n && v[j].file == v[i].file; j++)
+			;
+		lcov_record(f, tn, v[i].file, v, i, j, afns, m);
 	}
-	free(fns);
+	free(afns);
 	free(v);
 	return ferror(f) ? -1 : 0;
+}
+
+/* The files no selected area reached, all zeros, in a test without a
+ * name: genhtml then shows them at 0%.  How many. */
+static size_t write_unreached(FILE *f)
+{
+	uint32_t *ids = xmalloc(nstrs, sizeof(*ids));
+	size_t i, n = 0;
+
+	for (i = 1; i < nstrs; i++)
+		if ((line_count[i] || fn_count[i]) && !file_touched[i])
+			ids[n++] = (uint32_t)i;
+	qsort(ids, n, sizeof(*ids), id_name_cmp);
+	for (i = 0; i < n; i++)
+		lcov_record(f, "", ids[i], NULL, 0, 0, NULL, 0);
+	free(ids);
+	return n;
 }
 
 static void lcov_dir(struct run *r, const char *dir)
 {
 	size_t i, nfiles = 0, skipped = 0;
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], path[PATH_MAX];
+	FILE *f;
 
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		die(1, "cannot create %s: %s", clean(dir, buf, sizeof(buf)),
 		    strerror(errno));
 	for (i = 0; i < r->c.nareas; i++) {
 		const struct ukf_area *t = &r->c.areas[i];
-		char tn[192], path[PATH_MAX];
+		char tn[192];
 		struct fl *v;
-		FILE *f;
 
 		if (!r->selected[i])
 			continue;
@@ -1626,10 +2476,25 @@ static void lcov_dir(struct run *r, const char *dir)
 			    clean(path, buf, sizeof(buf)), strerror(errno));
 		nfiles++;
 	}
-	clean(dir, buf, sizeof(buf));
+	/* Labels never make this name: they have a ':' or are main, common. */
+	snprintf(path, sizeof(path), "%s/unreached.info", dir);
+	f = fopen(path, "w");
+	if (!f)
+		die(1, "cannot write %s: %s", clean(path, buf, sizeof(buf)),
+		    strerror(errno));
+	if (write_unreached(f)) {
+		if (ferror(f) | fclose(f))
+			die(1, "cannot write %s: %s",
+			    clean(path, buf, sizeof(buf)), strerror(errno));
+		nfiles++;
+	} else {
+		fclose(f);
+		unlink(path);
+	}
+	dir = clean(dir, buf, sizeof(buf));
 	fprintf(stderr, "%s: wrote %zu lcov tracefile%s to %s/ (genhtml -o "
 		"html %s/*.info)", prog, nfiles, nfiles == 1 ? "" : "s",
-		buf, buf);
+		dir, dir);
 	if (skipped)
 		fprintf(stderr, "; %zu area%s without lines left out", skipped,
 			skipped == 1 ? "" : "s");
@@ -1641,19 +2506,20 @@ static void lcov_merged(struct run *r, const char *path)
 	bool out = !strcmp(path, "-");
 	FILE *f = out ? stdout : fopen(path, "w");
 	char buf[PATH_MAX];
+	const char *shown = clean(path, buf, sizeof(buf));
 	size_t i;
 
-	clean(path, buf, sizeof(buf));
 	if (!f)
-		die(1, "cannot write %s: %s", buf, strerror(errno));
+		die(1, "cannot write %s: %s", shown, strerror(errno));
 	for (i = 0; i < r->c.nareas; i++)
 		if (r->selected[i] && write_lcov(f, r, &r->c.areas[i]))
-			die(1, "cannot write %s: %s", buf, strerror(errno));
-	if (out ? fflush(f) : fclose(f))
-		die(1, "cannot write %s: %s", buf, strerror(errno));
+			die(1, "cannot write %s: %s", shown, strerror(errno));
+	write_unreached(f);
+	if (ferror(f) | (out ? fflush(f) : fclose(f)))
+		die(1, "cannot write %s: %s", shown, strerror(errno));
 	if (!out)
 		fprintf(stderr, "%s: wrote %s (one lcov test per area; genhtml "
-			"--show-details -o html %s)\n", prog, buf, buf);
+			"--show-details -o html %s)\n", prog, shown, shown);
 }
 
 /* ---- raw entries -------------------------------------------------------- */
@@ -1933,6 +2799,7 @@ static void usage(FILE *f)
 "                         records: module+offset cmpN [const] arg1 arg2)\n"
 "  -u, --unique           with --raw: sorted, each entry once\n"
 "  -s, --symbolize        with --raw: add function file:line (inlined frames)\n"
+"  -U, --uncovered        list the functions no selected area reached\n"
 "  -d, --diff FILE2       what FILE covers that FILE2 does not, and back\n"
 "      --no-dwarf         use symbol tables only\n"
 "  -h, --help             this text\n"
@@ -1952,6 +2819,7 @@ int main(int argc, char **argv)
 		{ "symbolize", no_argument, NULL, 's' },
 		{ "diff", required_argument, NULL, 'd' },
 		{ "no-dwarf", no_argument, NULL, 'D' },
+		{ "uncovered", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1959,11 +2827,13 @@ int main(int argc, char **argv)
 	size_t nspecs = 0;
 	const char *ldir = NULL, *lmerged = NULL, *other = NULL;
 	bool functions = false, do_raw = false, unique = false, sym = false;
+	bool unreached = false, cov;
 	struct run r, r2;
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "a:fl:L:rusd:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "a:fl:L:rusd:Uh", opts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'a':
 			specs[nspecs++] = optarg;
@@ -1992,6 +2862,9 @@ int main(int argc, char **argv)
 		case 'D':
 			no_dwarf = true;
 			break;
+		case 'U':
+			unreached = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -2013,12 +2886,17 @@ int main(int argc, char **argv)
 					"--help)");
 	if ((unique || sym) && !do_raw)
 		die(2, "--unique and --symbolize go with --raw");
-	if (other && (do_raw || ldir || lmerged))
-		die(2, "--diff does not combine with --raw or --lcov");
+	if (other && (do_raw || ldir || lmerged || unreached))
+		die(2, "--diff does not combine with --raw, --lcov or "
+		    "--uncovered");
+	if (unreached && (do_raw || ldir || lmerged))
+		die(2, "--uncovered does not combine with --raw or --lcov");
 
 	run_load(&r, argv[optind]);
 	select_areas(&r, specs, nspecs);
 	collect_pcs(&r);
+	/* Coverable PCs are those of the PC callbacks: not for cmp areas. */
+	cov = pc_areas(&r);
 	if (other) {
 		struct dkey *a, *b;
 		size_t na, nb;
@@ -2026,19 +2904,27 @@ int main(int argc, char **argv)
 		run_load(&r2, other);
 		select_areas(&r2, specs, nspecs);
 		collect_pcs(&r2);
-		symbolize_all(true);
+		build_table(true, cov || pc_areas(&r2));
 		a = run_keys(&r, &na);
 		b = run_keys(&r2, &nb);
 		diff_one(r.path, a, na, r2.path, b, nb);
 		diff_one(r2.path, b, nb, r.path, a, na);
-		return 0;
+		return fflush(stdout) ? 1 : 0;
 	}
-	symbolize_all(!do_raw || sym);
 	if (do_raw) {
+		build_table(sym, cov && sym);
 		raw(&r, unique, sym);
 		return fflush(stdout) ? 1 : 0;
 	}
+	build_table(true, cov);
+	coverage_stats();
 	rank_files();
+	if (unreached) {
+		uncovered();
+		return fflush(stdout) ? 1 : 0;
+	}
+	if (ldir || lmerged)
+		lcov_prepare();
 	if (ldir)
 		lcov_dir(&r, ldir);
 	if (lmerged)

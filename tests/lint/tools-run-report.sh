@@ -34,6 +34,8 @@ make -s BUILD="$BUILD" CC="$CC" lib tools examples >/dev/null 2>&1 ||
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# ukcov-report caches coverable PCs there: not in the user's ~/.cache.
+export XDG_CACHE_HOME=$tmp/cache
 fail=0
 problem() {
 	echo "tools: $*"

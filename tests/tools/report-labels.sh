@@ -15,6 +15,8 @@ command -v nm >/dev/null 2>&1 || { echo "nm (binutils) is not installed"; exit 7
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# ukcov-report caches coverable PCs there: not in the user's ~/.cache.
+export XDG_CACHE_HOME=$tmp/cache
 fail=0
 problem() {
 	echo "report-labels: $*"

@@ -16,6 +16,8 @@ command -v addr2line >/dev/null 2>&1 || { echo "addr2line is not installed"; exi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# ukcov-report caches coverable PCs there: not in the user's ~/.cache.
+export XDG_CACHE_HOME=$tmp/cache
 fail=0
 problem() {
 	echo "report-lines: $*"
