@@ -284,6 +284,7 @@ struct object {
 	char cov_why[96];	/* COV_UNKNOWN: why */
 	uint64_t *cov;		/* sorted offsets, until merged into the table */
 	size_t ncov;
+	uint64_t tails;		/* the summary's entries of tail calls here */
 };
 
 static struct object *objects;
@@ -1738,6 +1739,30 @@ static void coverage_stats(void)
 	}
 }
 
+/*
+ * A recorded PC that is no call site of a PC callback is a tail call: gcc
+ * turns a function's last callback into a jump, and the callback records
+ * its caller's return address, in whatever code called the instrumented
+ * function (libc's thread start, libukcov's ukcov_run_captured or signal
+ * wrapper, or another instrumented function after its call).  That PC is
+ * not covered code of its module: it is counted apart and attributed to
+ * nothing.  Where the coverable PCs are unknown, every PC is attributed.
+ */
+enum { ATTRIBUTED, TAIL_UNINSTRUMENTED, TAIL_NO_SITE };
+
+static int pc_kind(size_t idx, const struct ukf_area *t)
+{
+	const struct object *o = &objects[KEY_OBJ(pcs[idx])];
+
+	if (t->words != 1)	/* comparison records: other callbacks */
+		return ATTRIBUTED;
+	if (o->cov_state == COV_NONE)
+		return TAIL_UNINSTRUMENTED;
+	if (o->cov_state == COV_KNOWN && !(flags[idx] & PC_COVERABLE))
+		return TAIL_NO_SITE;
+	return ATTRIBUTED;
+}
+
 static void pct(char *buf, size_t len, uint64_t a, uint64_t b)
 {
 	if (!b)
@@ -1878,6 +1903,14 @@ static void run_status(const struct ukf *c)
 		       (unsigned long long)u->sections_lost);
 }
 
+/* "1 entry is a" or "3 entries are", for "... tail call(s)". */
+static const char *entries(uint64_t n, char *buf, size_t len)
+{
+	snprintf(buf, len, n == 1 ? "%llu entry is a" : "%llu entries are",
+		 (unsigned long long)n);
+	return buf;
+}
+
 /* A function reached by an area, with the area's covered coverable PCs. */
 struct afn {
 	uint32_t fn;
@@ -1985,7 +2018,7 @@ static void summary(struct run *r, bool all_functions)
 	for (i = 0; i < c->nareas; i++) {
 		const struct ukf_area *t = &c->areas[i];
 		size_t nh, j, nf = 0, nfi = 0, nl = 0, m;
-		uint64_t unknown, *fiv, *lv, hit = 0;
+		uint64_t unknown, *fiv, *lv, hit = 0, tails[3] = { 0 };
 		struct afn *fv;
 		struct hit *h;
 		char desc[128];
@@ -1999,7 +2032,14 @@ static void summary(struct run *r, bool all_functions)
 		for (j = 0; j < nh; j++) {
 			const struct pcinfo *p = &info[h[j].idx];
 			bool cv = flags[h[j].idx] & PC_COVERABLE;
+			int kind = pc_kind(h[j].idx, t);
 
+			if (kind != ATTRIBUTED) {
+				tails[kind] += h[j].count;
+				objects[KEY_OBJ(pcs[h[j].idx])].tails +=
+					h[j].count;
+				continue;
+			}
 			hit += cv;
 			if (p->fn)
 				fv[nf++] = (struct afn){ p->fn, cv };
@@ -2029,6 +2069,16 @@ static void summary(struct run *r, bool all_functions)
 		if (unknown)
 			printf("%26s%llu entries outside every loaded module\n",
 			       "", (unsigned long long)unknown);
+		if (tails[TAIL_UNINSTRUMENTED])
+			printf("%26s%s tail call%s into uninstrumented code, "
+			       "not attributed\n", "",
+			       entries(tails[TAIL_UNINSTRUMENTED], a, sizeof(a)),
+			       tails[TAIL_UNINSTRUMENTED] == 1 ? "" : "s");
+		if (tails[TAIL_NO_SITE])
+			printf("%26s%s tail call%s at no coverage call site, "
+			       "not attributed\n", "",
+			       entries(tails[TAIL_NO_SITE], a, sizeof(a)),
+			       tails[TAIL_NO_SITE] == 1 ? "" : "s");
 		if (t->a->dropped) {
 			printf("%26sWARNING: area full: %llu entries dropped "
 			       "(capacity %llu); rerun ukcov-run with a larger "
@@ -2081,10 +2131,16 @@ static void summary(struct run *r, bool all_functions)
 		if (o->missing || o->mismatch)
 			continue;
 		if (o->cov_state == COV_KNOWN)
-			printf("; %zu coverable PCs (%s)%s\n", o->ncov,
+			printf("; %zu coverable PCs (%s)%s", o->ncov,
 			       o->cov_how, o->used ? "" : ", none reached");
 		else if (o->cov_state == COV_NONE)
-			printf("; not instrumented\n");
+			printf("; not instrumented");
+		if (o->cov_state != COV_UNKNOWN && o->tails)
+			printf("; %s tail call%s into it, not attributed\n",
+			       entries(o->tails, a, sizeof(a)),
+			       o->tails == 1 ? "" : "s");
+		else if (o->cov_state != COV_UNKNOWN)
+			putchar('\n');
 		else
 			printf("; coverable PCs unknown: %s\n",
 			       o->cov_why[0] ? o->cov_why : "not computed");
@@ -2189,8 +2245,9 @@ static size_t area_lines(struct run *r, const struct ukf_area *t,
 	for (j = 0; j < nh; j++) {
 		const struct pcinfo *p = &info[h[j].idx];
 
-		/* genhtml needs absolute paths. */
-		if (!p->file || !p->line || str(p->file)[0] != '/')
+		/* genhtml needs absolute paths; tail calls are no lines. */
+		if (!p->file || !p->line || str(p->file)[0] != '/' ||
+		    pc_kind(h[j].idx, t) != ATTRIBUTED)
 			continue;
 		v[n++] = (struct fl){ p->file, p->line, p->fn, h[j].count,
 				      pcs[h[j].idx] };
@@ -2524,12 +2581,20 @@ static void lcov_merged(struct run *r, const char *path)
 
 /* ---- raw entries -------------------------------------------------------- */
 
-static void print_sym(uint64_t k)
+static void print_sym(uint64_t k, const struct ukf_area *t)
 {
-	const struct pcinfo *p = &info[pc_index(k)];
+	size_t idx = pc_index(k);
+	const struct pcinfo *p = &info[idx];
 	char buf[PATH_MAX];
+	int kind = pc_kind(idx, t);
 
 	printf(" %s", p->fn ? clean(func_name(p->fn), buf, sizeof(buf)) : "??");
+	if (kind != ATTRIBUTED) {
+		printf(" (tail call %s: not attributed)",
+		       kind == TAIL_UNINSTRUMENTED ? "into uninstrumented code"
+						   : "at no coverage call site");
+		return;
+	}
 	if (p->file)
 		printf(" %s:%u", clean(base_name(str(p->file)), buf, sizeof(buf)),
 		       p->line);
@@ -2537,7 +2602,8 @@ static void print_sym(uint64_t k)
 		printf(" (%s)", clean(str(p->chain), buf, sizeof(buf)));
 }
 
-static void print_key(uint64_t k, uint64_t pc, bool sym)
+static void print_key(uint64_t k, uint64_t pc, bool sym,
+		      const struct ukf_area *t)
 {
 	char buf[PATH_MAX];
 
@@ -2549,7 +2615,7 @@ static void print_key(uint64_t k, uint64_t pc, bool sym)
 	       clean(str(objects[KEY_OBJ(k)].name), buf, sizeof(buf)),
 	       (unsigned long long)KEY_OFF(k));
 	if (sym)
-		print_sym(k);
+		print_sym(k, t);
 }
 
 static void print_cmp(const uint64_t *e)
@@ -2622,11 +2688,11 @@ static void raw(struct run *r, bool unique, bool sym)
 				if (e[t->words - 1] == KEY_NONE)
 					printf("?");
 				else
-					print_key(e[t->words - 1], 0, sym);
+					print_key(e[t->words - 1], 0, sym, t);
 			} else {
 				e = &t->entries[j * t->words];
 				pc = e[t->words - 1];
-				print_key(locate(r, t->a->pid, pc), pc, sym);
+				print_key(locate(r, t->a->pid, pc), pc, sym, t);
 			}
 			if (cmp)
 				print_cmp(e);
@@ -2672,6 +2738,8 @@ static struct dkey *run_keys(struct run *r, size_t *n)
 		for (j = 0; j < nh; j++) {
 			uint64_t k = pcs[h[j].idx];
 
+			if (pc_kind(h[j].idx, &r->c.areas[i]) != ATTRIBUTED)
+				continue;	/* tail calls: not covered code */
 			PUSH(v, m, cap);
 			v[m++] = (struct dkey){ objects[KEY_OBJ(k)].name,
 						info[h[j].idx].fn, KEY_OFF(k),
