@@ -1614,6 +1614,30 @@ static void collect_pcs(struct run *r)
 }
 
 /*
+ * A module rebuilt since the run (its build id differs) would credit
+ * functions that never ran: its PCs stay unsymbolized, and every mode says
+ * so on standard error, once per module.
+ */
+static void warn_rebuilt(void)
+{
+	size_t i, n = 0;
+	char buf[PATH_MAX];
+
+	for (i = 0; i < nobjects; i++) {
+		if (!objects[i].mismatch)
+			continue;
+		if (n++ < 10)
+			fprintf(stderr, "%s: warning: %s was rebuilt since the "
+				"run (its build id differs): its PCs are left "
+				"unsymbolized\n", prog,
+				clean(str(objects[i].path), buf, sizeof(buf)));
+	}
+	if (n > 10)
+		fprintf(stderr, "%s: warning: %zu more modules were rebuilt "
+			"since the run\n", prog, n - 10);
+}
+
+/*
  * Sort the table, add the coverable PCs of every object (when cov), mark
  * each PC recorded and/or coverable, and symbolize it (when sym), object
  * by object.
@@ -1668,6 +1692,7 @@ static void build_table(bool sym, bool cov)
 	for (i = 0; !sym && i < nobjects; i++)
 		if (objects[i].used)
 			object_load(&objects[i]);
+	warn_rebuilt();
 }
 
 /* ---- what was covered, of what could be ----------------------------------- */
@@ -2119,7 +2144,8 @@ static void summary(struct run *r, bool all_functions)
 			       "only\n", o->why);
 		else if (o->mismatch)
 			printf("WARNING: its build id differs from the run's: "
-			       "it was rebuilt, symbols may be wrong\n");
+			       "it was rebuilt since; its PCs are left "
+			       "unsymbolized\n");
 		else if (o->dwarf)
 			printf("DWARF (functions, files, lines, inlined "
 			       "frames)");
@@ -2588,6 +2614,10 @@ static void print_sym(uint64_t k, const struct ukf_area *t)
 	char buf[PATH_MAX];
 	int kind = pc_kind(idx, t);
 
+	if (objects[KEY_OBJ(k)].mismatch) {
+		printf(" (module rebuilt since the run: not symbolized)");
+		return;
+	}
 	printf(" %s", p->fn ? clean(func_name(p->fn), buf, sizeof(buf)) : "??");
 	if (kind != ATTRIBUTED) {
 		printf(" (tail call %s: not attributed)",
@@ -3008,7 +3038,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: warning: no line information "
 				"(%s): the lcov output has no lines\n", prog,
 				no_dwarf ? "--no-dwarf"
-					 : "no module has DWARF; build with -g");
+					 : "no module of the run has usable "
+					   "DWARF; build with -g, and rerun "
+					   "after a rebuild");
 	}
 	if (!ldir && !lmerged)
 		summary(&r, functions);
