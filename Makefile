@@ -169,9 +169,14 @@ $(BUILD)/tests/%.t: tests/%.cc $(BUILD)/tests/helpers.o $(LIB_DEP) tests/helpers
 		-Itests/helpers -o $@ $< $(BUILD)/tests/helpers.o -rdynamic \
 		$(LINK_UKCOV) $(LDLIBS) -ldl
 
+# The tools' tests (tests/tools/*.sh) run in every suite, against that
+# build's tools: under ASan+UBSan in the asan suite.
+TOOL_TESTS := $(sort $(wildcard tests/tools/*.sh))
+
 # The suite of one build.
 runtests: all
-	BUILD=$(BUILD) SAN=$(SAN) CC=$(CC) SUITE=$(SUITE) tests/runtests.sh $(TESTS)
+	BUILD=$(BUILD) SAN=$(SAN) CC=$(CC) SUITE=$(SUITE) tests/runtests.sh \
+		$(TESTS) $(TOOL_TESTS)
 
 # The README's test command: every build, every lint.
 check:

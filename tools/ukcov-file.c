@@ -107,11 +107,12 @@ static int load_module(struct ukf *c, size_t *cap, const void *body,
 			 "%zu", off);
 		return -1;
 	}
-	c->mods = grow(c->mods, cap, c->nmods, sizeof(*c->mods));
-	if (!c->mods) {
+	t = grow(c->mods, cap, c->nmods, sizeof(*c->mods));
+	if (!t) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	c->mods = t;
 	t = &c->mods[c->nmods++];
 	t->pid = m->pid;
 	t->base = m->base;
@@ -147,11 +148,12 @@ static int load_area(struct ukf *c, size_t *cap, const void *body,
 			 "thread name not NUL-terminated", off);
 		return -1;
 	}
-	c->areas = grow(c->areas, cap, c->nareas, sizeof(*c->areas));
-	if (!c->areas) {
+	t = grow(c->areas, cap, c->nareas, sizeof(*c->areas));
+	if (!t) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	c->areas = t;
 	t = &c->areas[c->nareas];
 	memset(t, 0, sizeof(*t));
 	t->a = a;
@@ -168,7 +170,7 @@ static int load_area(struct ukf *c, size_t *cap, const void *body,
 	return 0;
 }
 
-int ukf_load(struct ukf *c, const char *path, char *err, size_t errlen)
+static int load(struct ukf *c, const char *path, char *err, size_t errlen)
 {
 	const struct ukcov_file_header *h;
 	size_t off, mcap = 0, acap = 0;
@@ -283,6 +285,14 @@ int ukf_load(struct ukf *c, const char *path, char *err, size_t errlen)
 		c->records++;
 	}
 	return 0;
+}
+
+int ukf_load(struct ukf *c, const char *path, char *err, size_t errlen)
+{
+	if (!load(c, path, err, errlen))
+		return 0;
+	ukf_free(c);
+	return -1;
 }
 
 void ukf_free(struct ukf *c)
@@ -473,7 +483,8 @@ int ukf_label_areas(struct ukf *c, ukf_routine_fn *routine, void *ctx)
 	if (c->nareas > UINT32_MAX / 8)
 		return -1;
 	/* Sorted first: the labels then point into the sorted array. */
-	qsort(c->areas, c->nareas, sizeof(*c->areas), area_cmp);
+	if (c->nareas > 1)
+		qsort(c->areas, c->nareas, sizeof(*c->areas), area_cmp);
 	v = calloc(c->nareas, sizeof(*v));
 	if (!v)
 		return -1;

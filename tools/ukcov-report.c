@@ -95,6 +95,14 @@ static int u64_cmp(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+/* qsort(), which must not see a NULL array even for 0 elements. */
+static void sort(void *v, size_t n, size_t size,
+		 int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, size, cmp);
+}
+
 static int u32_cmp(const void *x, const void *y)
 {
 	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
@@ -107,7 +115,7 @@ static size_t sort_unique(uint64_t *v, size_t n)
 {
 	size_t i, m = 0;
 
-	qsort(v, n, sizeof(*v), u64_cmp);
+	sort(v, n, sizeof(*v), u64_cmp);
 	for (i = 0; i < n; i++)
 		if (!m || v[m - 1] != v[i])
 			v[m++] = v[i];
@@ -288,7 +296,7 @@ struct object {
 };
 
 static struct object *objects;
-static size_t nobjects;
+static size_t nobjects, objects_cap;
 static bool no_dwarf;		/* --no-dwarf */
 
 #define OBJ_MAX (1u << 24)
@@ -384,7 +392,7 @@ static void object_load(struct object *o)
 		}
 	}
 	uke_close(&e);
-	qsort(c.v, c.n, sizeof(*c.v), fsym_cmp);
+	sort(c.v, c.n, sizeof(*c.v), fsym_cmp);
 	o->syms = c.v;
 	o->nsyms = c.n;
 }
@@ -586,7 +594,7 @@ static void cu_walk(struct cu *cu)
 	if (dwarf_getsrcfiles(&cu->die, &cu->files, &cu->nfiles))
 		cu->files = NULL, cu->nfiles = 0;
 	walk_dies(cu, &cu->die, -1, 0, 0);
-	qsort(cu->pieces, cu->npieces, sizeof(*cu->pieces), piece_cmp);
+	sort(cu->pieces, cu->npieces, sizeof(*cu->pieces), piece_cmp);
 	cu->stack = xmalloc(cu->npieces + 1, sizeof(*cu->stack));
 }
 
@@ -744,7 +752,7 @@ static bool dwarf_open(struct dwarf_ctx *x)
 		}
 		x->ncus++;
 	}
-	qsort(x->ranges, x->nranges, sizeof(*x->ranges), curange_cmp);
+	sort(x->ranges, x->nranges, sizeof(*x->ranges), curange_cmp);
 	return x->nranges > 0;
 }
 
@@ -1126,7 +1134,7 @@ static void object_coverable(struct object *o)
 		o->cov_state = COV_NONE;
 		return;
 	}
-	qsort(o->exec, o->nexec, sizeof(*o->exec), range_cmp);
+	sort(o->exec, o->nexec, sizeof(*o->exec), range_cmp);
 	if (cache_read(o)) {
 		o->cov_state = o->ncov ? COV_KNOWN : COV_NONE;
 		o->cov_how = "cache";
@@ -1356,7 +1364,7 @@ static uint32_t object_of(const struct ukf_module *m)
 		return (uint32_t)(nobjects - 1);
 	if (nobjects >= OBJ_MAX)
 		die(1, "more than %u distinct modules", OBJ_MAX);
-	objects = xrealloc(objects, nobjects + 1, sizeof(*objects));
+	PUSH(objects, nobjects, objects_cap);
 	o = &objects[nobjects];
 	memset(o, 0, sizeof(*o));
 	o->path = str_id(m->path);
@@ -1391,7 +1399,7 @@ static void run_objects(struct run *r)
 	for (i = 0; i < c->nmods; i++)
 		idx[i] = i;
 	sort_mods = c->mods;
-	qsort(idx, c->nmods, sizeof(*idx), modidx_cmp);
+	sort(idx, c->nmods, sizeof(*idx), modidx_cmp);
 	for (i = 0; i < c->nmods; i++) {
 		const struct ukf_module *m = &c->mods[idx[i]];
 		size_t lo = 0, hi = nobj_index;
@@ -1452,7 +1460,7 @@ static void run_objects(struct run *r)
 					      objs[i] };
 	if (c->nmods)
 		r->fallback_pid = c->mods[0].pid;
-	qsort(r->mods, r->nmods, sizeof(*r->mods), modref_cmp);
+	sort(r->mods, r->nmods, sizeof(*r->mods), modref_cmp);
 	free(idx);
 	free(objs);
 }
@@ -1587,7 +1595,7 @@ static uint64_t *area_keys(struct run *r, const struct ukf_area *t)
 
 	for (i = 0; i < t->count; i++)
 		k[i] = locate(r, t->a->pid, entry_pc(t, i));
-	qsort(k, t->count, sizeof(*k), u64_cmp);
+	sort(k, t->count, sizeof(*k), u64_cmp);
 	return k;
 }
 
@@ -1649,7 +1657,8 @@ static void build_table(bool sym, bool cov)
 
 	nrec = npcs = sort_unique(pcs, npcs);
 	rec = xmalloc(nrec + 1, sizeof(*rec));
-	memcpy(rec, pcs, nrec * sizeof(*rec));
+	if (nrec)
+		memcpy(rec, pcs, nrec * sizeof(*rec));
 	for (i = 0; i < nrec; i++)
 		objects[KEY_OBJ(rec[i])].used = true;
 	for (i = 0; cov && i < nobjects; i++) {
@@ -1738,7 +1747,7 @@ static void coverage_stats(void)
 			lk[n++] = ((uint64_t)p->file << 32 | p->line) << 1 | hit;
 	}
 	/* Lines: sorted, a hit one sorts after its miss. */
-	qsort(lk, n, sizeof(*lk), u64_cmp);
+	sort(lk, n, sizeof(*lk), u64_cmp);
 	for (i = 0; i < n; i = j) {
 		uint32_t file = (uint32_t)(lk[i] >> 33);
 
@@ -1860,7 +1869,7 @@ static void rank_files(void)
 			file_rank[info[i].file] = 1;
 			ids[n++] = info[i].file;
 		}
-	qsort(ids, n, sizeof(*ids), id_name_cmp);
+	sort(ids, n, sizeof(*ids), id_name_cmp);
 	for (i = 0; i < n; i++)
 		file_rank[ids[i]] = (uint32_t)i + 1;
 	free(ids);
@@ -1992,7 +2001,7 @@ static void print_files(bool all)
 	for (i = 1; i < nstrs; i++)
 		if (file_cov[i])
 			ids[n++] = (uint32_t)i;
-	qsort(ids, n, sizeof(*ids), id_name_cmp);
+	sort(ids, n, sizeof(*ids), id_name_cmp);
 	if (n)
 		printf("\n%-40s %20s %20s %16s\n", "FILE", "PCS", "LINES",
 		       "FUNCTIONS");
@@ -2074,7 +2083,7 @@ static void summary(struct run *r, bool all_functions)
 				lv[nl++] = (uint64_t)p->file << 32 | p->line;
 		}
 		/* Each function once, with its covered PCs summed. */
-		qsort(fv, nf, sizeof(*fv), afn_name_cmp);
+		sort(fv, nf, sizeof(*fv), afn_name_cmp);
 		for (j = m = 0; j < nf; j++) {
 			if (m && fv[m - 1].fn == fv[j].fn)
 				fv[m - 1].hit += fv[j].hit;
@@ -2210,7 +2219,7 @@ static void uncovered(void)
 	for (i = 1; i < nfuncs; i++)
 		if (fn_cov[i] && !fn_hit[i])
 			v[n++] = (uint32_t)i;
-	qsort(v, n, sizeof(*v), fn_file_cmp);
+	sort(v, n, sizeof(*v), fn_file_cmp);
 	printf("%zu of %llu functions never reached in the selected areas\n",
 	       n, (unsigned long long)total_fns);
 	for (i = 0; i < n; i++) {
@@ -2279,7 +2288,7 @@ static size_t area_lines(struct run *r, const struct ukf_area *t,
 				      pcs[h[j].idx] };
 	}
 	free(h);
-	qsort(v, n, sizeof(*v), fl_cmp);
+	sort(v, n, sizeof(*v), fl_cmp);
 	*out = v;
 	return n;
 }
@@ -2359,7 +2368,7 @@ static void lcov_prepare(void)
 		if (flags[i] & PC_COVERABLE)
 			all_lines[n++] = (struct fline){ p->file, p->line };
 	}
-	qsort(all_lines, n, sizeof(*all_lines), fline_cmp);
+	sort(all_lines, n, sizeof(*all_lines), fline_cmp);
 	for (i = 0; i < n; i++) {
 		if (m && !fline_cmp(&all_lines[m - 1], &all_lines[i]))
 			continue;
@@ -2372,7 +2381,7 @@ static void lcov_prepare(void)
 	for (i = 1, n = 0; i < nfuncs; i++)
 		if (fn_cov[i] && lcov_file(funcs[i].file))
 			all_fns[n++] = (uint32_t)i;
-	qsort(all_fns, n, sizeof(*all_fns), fn_line_cmp);
+	sort(all_fns, n, sizeof(*all_fns), fn_line_cmp);
 	for (i = 0; i < n; i++) {
 		uint32_t file = funcs[all_fns[i]].file;
 
@@ -2443,7 +2452,7 @@ static void lcov_record(FILE *f, const char *tn, uint32_t file,
 	for (x = i; x < j; x++)
 		if (v[x].fn && !fn_cov[v[x].fn])
 			extra[nextra++] = v[x].fn;
-	qsort(extra, nextra, sizeof(*extra), u32_cmp);
+	sort(extra, nextra, sizeof(*extra), u32_cmp);
 	for (x = 0; x < nfl + nextra; x++) {
 		uint32_t fn = x < nfl ? fl[x] : extra[x - nfl];
 		uint64_t c = fn_count_of(afns, nafns, fn);
@@ -2492,7 +2501,7 @@ static int write_lcov(FILE *f, struct run *r, const struct ukf_area *t)
 		if (v[i].fn)
 			afns[m++] = (struct fnrec){ v[i].fn, v[i].count,
 						    v[i].key };
-	qsort(afns, m, sizeof(*afns), fnrec_cmp);
+	sort(afns, m, sizeof(*afns), fnrec_cmp);
 	for (i = j = 0; i < m; i++)
 		if (!j || afns[j - 1].fn != afns[i].fn)
 			afns[j++] = afns[i];
@@ -2518,7 +2527,7 @@ static size_t write_unreached(FILE *f)
 	for (i = 1; i < nstrs; i++)
 		if ((line_count[i] || fn_count[i]) && !file_touched[i])
 			ids[n++] = (uint32_t)i;
-	qsort(ids, n, sizeof(*ids), id_name_cmp);
+	sort(ids, n, sizeof(*ids), id_name_cmp);
 	for (i = 0; i < n; i++)
 		lcov_record(f, "", ids[i], NULL, 0, 0, NULL, 0);
 	free(ids);
@@ -2693,7 +2702,7 @@ static void raw(struct run *r, bool unique, bool sym)
 				v[j * t->words + t->words - 1] =
 					locate(r, t->a->pid, entry_pc(t, j));
 			}
-			qsort(v, n, t->words * 8, cmp ? cmp4_cmp : u64_cmp);
+			sort(v, n, t->words * 8, cmp ? cmp4_cmp : u64_cmp);
 			for (j = 0; j < n; j++)
 				nu += !j || memcmp(&v[j * t->words],
 						   &v[(j - 1) * t->words],
@@ -2778,7 +2787,7 @@ static struct dkey *run_keys(struct run *r, size_t *n)
 		free(h);
 	}
 	if (m)
-		qsort(v, m, sizeof(*v), dkey_cmp);
+		sort(v, m, sizeof(*v), dkey_cmp);
 	for (i = j = 0; i < m; i++)
 		if (!j || dkey_cmp(&v[j - 1], &v[i]))
 			v[j++] = v[i];
@@ -2837,7 +2846,7 @@ static size_t diff_one(const char *an, const struct dkey *a, size_t na,
 	printf("covered by %s and not by %s: %zu PC%s\n",
 	       clean(an, buf, sizeof(buf)), clean(bn, buf2, sizeof(buf2)), n,
 	       n == 1 ? "" : "s");
-	qsort(only, n, sizeof(*only), group_cmp);
+	sort(only, n, sizeof(*only), group_cmp);
 	g = xmalloc(n + 1, sizeof(*g));
 	for (i = 0; i < n; i = j) {
 		for (j = i; j < n && only[j].mod == only[i].mod &&
@@ -2846,7 +2855,7 @@ static size_t diff_one(const char *an, const struct dkey *a, size_t na,
 			;
 		g[ng++] = (struct group){ i, j - i, only[i].mod, only[i].off };
 	}
-	qsort(g, ng, sizeof(*g), group_order);
+	sort(g, ng, sizeof(*g), group_order);
 	for (i = 0; i < ng; i++) {
 		const char *fn = func_name(only[g[i].first].fn);
 
@@ -2921,14 +2930,16 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char **specs = xcalloc((size_t)argc, sizeof(*specs));
+	/* Static: what hangs off them stays reachable until exit. */
+	static char **specs;
+	static struct run r, r2;
 	size_t nspecs = 0;
 	const char *ldir = NULL, *lmerged = NULL, *other = NULL;
 	bool functions = false, do_raw = false, unique = false, sym = false;
 	bool unreached = false, cov;
-	struct run r, r2;
 	int opt;
 
+	specs = xcalloc((size_t)argc, sizeof(*specs));
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "a:fl:L:rusd:Uh", opts, NULL)) !=
 	       -1) {
@@ -3007,6 +3018,8 @@ int main(int argc, char **argv)
 		b = run_keys(&r2, &nb);
 		diff_one(r.path, a, na, r2.path, b, nb);
 		diff_one(r2.path, b, nb, r.path, a, na);
+		free(a);
+		free(b);
 		return fflush(stdout) ? 1 : 0;
 	}
 	if (do_raw) {

@@ -276,7 +276,8 @@ static void summarize(const char *out, bool quiet, const char *shown)
 			pid[i] = c.areas[i].a->pid;
 	}
 	if (pid) {
-		qsort(pid, c.nareas, sizeof(*pid), u64_cmp);
+		if (c.nareas > 1)
+			qsort(pid, c.nareas, sizeof(*pid), u64_cmp);
 		for (i = 0; i < c.nareas; i++)
 			pids += !i || pid[i] != pid[i - 1];
 		free(pid);

@@ -17,6 +17,21 @@ REPORT=$BUILD/tools/ukcov-report
 	{ echo "the tools are not built (libdw-dev missing?)"; exit 77; }
 command -v objdump >/dev/null 2>&1 || { echo "objdump is not installed"; exit 77; }
 
+# What the test builds links this build's libukcov: with its sanitizer
+# (gcc's; clang's runtime would be a second one), and as the suites link
+# sanitizer builds, the whole static library (the sanitizer runtimes have
+# callbacks of their own).
+ABS=$(cd "$BUILD" && pwd)
+case ${SAN:-} in
+address) SANFLAGS="-fsanitize=address,undefined" ;;
+thread) SANFLAGS="-fsanitize=thread" ;;
+*) SANFLAGS= ;;
+esac
+if [ -n "$SANFLAGS" ]; then
+	LINK="-rdynamic -Wl,--whole-archive $ABS/libukcov.a -Wl,--no-whole-archive -lpthread -ldl"
+else
+	LINK="-L$ABS -lukcov -Wl,-rpath,$ABS"
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export XDG_CACHE_HOME=$tmp/cache
@@ -54,7 +69,6 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOC
-ABS=$(cd "$BUILD" && pwd)
 # calls BINARY FUNCTION: its calls to the callback, by objdump's listing.
 calls() {
 	objdump -d "$1" | awk -v fn="<$2>:" '
@@ -63,18 +77,24 @@ calls() {
 		END { print n + 0 }'
 }
 builds="gcc:plt gcc:noplt gcc:static"
-command -v clang >/dev/null 2>&1 && builds="$builds clang:plt clang:static" ||
+if [ -n "$SANFLAGS" ]; then
+	echo "report-coverable: $SAN build: gcc, static library only"
+	builds=gcc:static
+elif command -v clang >/dev/null 2>&1; then
+	builds="$builds clang:plt clang:static"
+else
 	echo "report-coverable: clang is not installed: gcc only"
+fi
 for b in $builds; do
 	cc=${b%%:*} kind=${b#*:}
-	flags="-O1 -g -fsanitize-coverage=trace-pc -fno-optimize-sibling-calls"
+	flags="-O1 -g -fsanitize-coverage=trace-pc -fno-optimize-sibling-calls $SANFLAGS"
 	[ "$cc" = clang ] && flags="$flags -fno-sanitize-link-runtime"
 	case $kind in
-	plt) link="-L$BUILD -lukcov -Wl,-rpath,$ABS" ;;
-	noplt) flags="$flags -fno-plt"; link="-L$BUILD -lukcov -Wl,-rpath,$ABS" ;;
+	plt) link=$LINK ;;
+	noplt) flags="$flags -fno-plt"; link=$LINK ;;
 	# The whole archive: the program calls none of the API, and the
 	# collector (a constructor) must be linked in.
-	static) link="-Wl,--whole-archive $BUILD/libukcov.a -Wl,--no-whole-archive -lpthread -ldl" ;;
+	static) link="-Wl,--whole-archive $ABS/libukcov.a -Wl,--no-whole-archive -lpthread -ldl" ;;
 	esac
 	p=$tmp/prog-$cc-$kind
 	$cc $flags -o "$p" "$tmp/prog.c" $link ||
@@ -93,11 +113,13 @@ for b in $builds; do
 			grep -Eq "^ +[0-9]+ never_called \\($n PCs?\\)\$" "$p.unc" ||
 				{ problem "$b: --uncovered, want never_called with $n PCs:"; cat "$p.unc"; } ;;
 		*)
-			grep -Eq "(: |, )$f [0-9]+/$n(,|\$)" "$p.sum" ||
+			grep -Eq "(^| )$f [0-9]+/$n(,|\$)" "$p.sum" ||
 				{ problem "$b: summary, want $f with $n coverable PCs:"; grep -A2 '^main ' "$p.sum"; } ;;
 		esac
 	done
 	[ "$(calls "$p" straight)" = 1 ] || problem "$b: straight() has $(calls "$p" straight) call sites, want 1"
+	# Every call site of the binary (sanitizers add constructors).
+	total=$(objdump -d "$p" | grep -c 'call.*<__sanitizer_cov_trace_pc\(@[^>]*\)\?>')
 	grep -Eq "^all selected areas: [0-9]+/$total " "$p.sum" ||
 		{ problem "$b: want $total coverable PCs in all:"; grep '^all' "$p.sum"; }
 	grep -Eq ": DWARF .*; $total coverable PCs \\(objdump\\)" "$p.sum" ||
@@ -119,7 +141,8 @@ done
 
 # The cache: the second report reads it, a corrupt one is recomputed, a
 # directory others can write is not used.
-p=$tmp/prog-gcc-plt
+p=$tmp/prog-${builds%% *}
+p=${p/:/-}
 [ -n "$(ls "$XDG_CACHE_HOME/ukcov/" 2>/dev/null)" ] || problem "nothing cached in $XDG_CACHE_HOME/ukcov"
 [ "$(stat -c %a "$XDG_CACHE_HOME/ukcov")" = 700 ] || problem "cache directory not 0700"
 "$REPORT" "$p.cov" 2>&1 | grep -q 'coverable PCs (cache)' || problem "the cache was not used"

@@ -14,6 +14,21 @@ REPORT=$BUILD/tools/ukcov-report
 	{ echo "the tools are not built (libdw-dev missing?)"; exit 77; }
 command -v addr2line >/dev/null 2>&1 || { echo "addr2line is not installed"; exit 77; }
 
+# What the test builds links this build's libukcov: with its sanitizer
+# (gcc's; clang's runtime would be a second one), and as the suites link
+# sanitizer builds, the whole static library (the sanitizer runtimes have
+# callbacks of their own).
+ABS=$(cd "$BUILD" && pwd)
+case ${SAN:-} in
+address) SANFLAGS="-fsanitize=address,undefined" ;;
+thread) SANFLAGS="-fsanitize=thread" ;;
+*) SANFLAGS= ;;
+esac
+if [ -n "$SANFLAGS" ]; then
+	LINK="-rdynamic -Wl,--whole-archive $ABS/libukcov.a -Wl,--no-whole-archive -lpthread -ldl"
+else
+	LINK="-L$ABS -lukcov -Wl,-rpath,$ABS"
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # ukcov-report caches coverable PCs there: not in the user's ~/.cache.
@@ -61,15 +76,19 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOC
-LINK="-L$BUILD -lukcov -Wl,-rpath,$(cd "$BUILD" && pwd)"
 compilers=gcc
-command -v clang >/dev/null 2>&1 && compilers="gcc clang" ||
+if [ -n "$SANFLAGS" ]; then
+	echo "report-lines: $SAN build: gcc only"
+elif command -v clang >/dev/null 2>&1; then
+	compilers="gcc clang"
+else
 	echo "report-lines: clang is not installed: gcc only"
+fi
 for cc in $compilers; do
 	extra=
 	# clang's UBSan runtime would shadow libukcov.so's callbacks.
 	[ "$cc" = clang ] && extra=-fno-sanitize-link-runtime
-	$cc -O1 -g -Iinclude -fsanitize-coverage=trace-pc $extra \
+	$cc -O1 -g -Iinclude -fsanitize-coverage=trace-pc $extra $SANFLAGS \
 		-o "$tmp/prog-$cc" "$tmp/prog.c" $LINK ||
 		{ problem "$cc: cannot build the program"; continue; }
 	"$RUN" -q -o "$tmp/$cc.cov" -- "$tmp/prog-$cc" >/dev/null 2>&1 ||

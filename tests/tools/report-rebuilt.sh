@@ -12,6 +12,21 @@ REPORT=$BUILD/tools/ukcov-report
 [ -x "$RUN" ] && [ -x "$REPORT" ] ||
 	{ echo "the tools are not built (libdw-dev missing?)"; exit 77; }
 
+# What the test builds links this build's libukcov: with its sanitizer
+# (gcc's; clang's runtime would be a second one), and as the suites link
+# sanitizer builds, the whole static library (the sanitizer runtimes have
+# callbacks of their own).
+ABS=$(cd "$BUILD" && pwd)
+case ${SAN:-} in
+address) SANFLAGS="-fsanitize=address,undefined" ;;
+thread) SANFLAGS="-fsanitize=thread" ;;
+*) SANFLAGS= ;;
+esac
+if [ -n "$SANFLAGS" ]; then
+	LINK="-rdynamic -Wl,--whole-archive $ABS/libukcov.a -Wl,--no-whole-archive -lpthread -ldl"
+else
+	LINK="-L$ABS -lukcov -Wl,-rpath,$ABS"
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export XDG_CACHE_HOME=$tmp/cache
@@ -26,10 +41,9 @@ volatile int sink;
 __attribute__((noinline)) void ran_before(int v) { if (v) sink = v; }
 int main(int argc, char **argv) { (void)argv; ran_before(argc); return 0; }
 EOC
-ABS=$(cd "$BUILD" && pwd)
 build() {
-	gcc -O1 -g -fsanitize-coverage=trace-pc -fno-optimize-sibling-calls \
-		-o "$tmp/prog" "$tmp/prog.c" -L"$BUILD" -lukcov -Wl,-rpath,"$ABS"
+	gcc -O1 -g -fsanitize-coverage=trace-pc -fno-optimize-sibling-calls $SANFLAGS \
+		-o "$tmp/prog" "$tmp/prog.c" $LINK
 }
 build || { echo "cannot build"; exit 1; }
 "$RUN" -q -o "$tmp/a.cov" -- "$tmp/prog" >/dev/null 2>&1 || problem "ukcov-run failed"
