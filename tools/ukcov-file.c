@@ -72,6 +72,23 @@ static unsigned int entry_words(uint32_t mode)
 	return mode == UKCOV_FILE_MODE_CMP ? 4 : 1;
 }
 
+/* The size a module record's body has: writers pad it to 8 bytes. */
+static uint64_t module_size(const struct ukcov_rec_module *m)
+{
+	return sizeof(*m) + (((uint64_t)m->build_id_len + m->path_len + 7) &
+			     ~(uint64_t)7);
+}
+
+/* Is size exactly the area's fixed part and its count entries?  By
+ * division: count * 32 may overflow. */
+static bool area_fits(const struct ukcov_rec_area *a, uint64_t size)
+{
+	uint64_t bytes = 8ull * entry_words(a->mode);
+
+	return (size - sizeof(*a)) % bytes == 0 &&
+	       (size - sizeof(*a)) / bytes == a->count;
+}
+
 /*
  * A record that runs past the end of the file is a cut-short last record
  * when what is there of it agrees with its size (else the file is corrupt):
@@ -80,16 +97,22 @@ static unsigned int entry_words(uint32_t mode)
  */
 static bool cut_record_ok(const struct ukcov_rec *r, size_t avail)
 {
+	const struct ukcov_rec_module *m = (const void *)(r + 1);
 	const struct ukcov_rec_area *a = (const void *)(r + 1);
 
-	if (r->type < UKCOV_REC_MODULE || r->type > UKCOV_REC_RUN)
+	switch (r->type) {
+	case UKCOV_REC_MODULE:
+		return avail < sizeof(*m) ||
+		       r->size == module_size(m);
+	case UKCOV_REC_AREA:
+		return avail < sizeof(*a) ||
+		       (a->mode <= UKCOV_FILE_MODE_UNIQUE &&
+			r->size >= sizeof(*a) && area_fits(a, r->size));
+	case UKCOV_REC_RUN:
+		return r->size == sizeof(struct ukcov_rec_run);
+	default:
 		return false;
-	if (r->type == UKCOV_REC_AREA && avail >= sizeof(*a))
-		return a->mode <= UKCOV_FILE_MODE_UNIQUE &&
-		       r->size >= sizeof(*a) &&
-		       a->count <= (r->size - sizeof(*a)) / 8 /
-					   entry_words(a->mode);
-	return true;
+	}
 }
 
 static int load_module(struct ukf *c, size_t *cap, const void *body,
@@ -99,10 +122,8 @@ static int load_module(struct ukf *c, size_t *cap, const void *body,
 	const char *tail = (const char *)(m + 1);
 	struct ukf_module *t;
 
-	if (size < sizeof(*m) ||
-	    (uint64_t)m->build_id_len + m->path_len > size - sizeof(*m) ||
-	    !m->path_len || tail[m->build_id_len + m->path_len - 1] ||
-	    m->start > m->end) {
+	if (size < sizeof(*m) || size != module_size(m) || !m->path_len ||
+	    tail[m->build_id_len + m->path_len - 1] || m->start > m->end) {
 		snprintf(err, errlen, "corrupt: bad module record at offset "
 			 "%zu", off);
 		return -1;
@@ -137,10 +158,9 @@ static int load_area(struct ukf *c, size_t *cap, const void *body,
 			 off);
 		return -1;
 	}
-	/* Divide, never multiply: count * 32 may overflow. */
-	if (a->count > (size - sizeof(*a)) / 8 / entry_words(a->mode)) {
-		snprintf(err, errlen, "corrupt: area record at offset %zu "
-			 "holds fewer entries than it says", off);
+	if (!area_fits(a, size)) {
+		snprintf(err, errlen, "corrupt: area record at offset %zu: "
+			 "its size does not match its count of entries", off);
 		return -1;
 	}
 	if (!memchr(a->name, 0, sizeof(a->name))) {
@@ -262,7 +282,7 @@ static int load(struct ukf *c, const char *path, char *err, size_t errlen)
 				       errlen);
 			break;
 		case UKCOV_REC_RUN:
-			if (r->size < sizeof(*c->run) ||
+			if (r->size != sizeof(*c->run) ||
 			    (((const struct ukcov_rec_run *)body)->how !=
 				     UKCOV_RUN_EXITED &&
 			     ((const struct ukcov_rec_run *)body)->how !=
