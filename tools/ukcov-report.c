@@ -103,13 +103,6 @@ static void sort(void *v, size_t n, size_t size,
 		qsort(v, n, size, cmp);
 }
 
-static int u32_cmp(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
 /* Sort and remove duplicates; the new length. */
 static size_t sort_unique(uint64_t *v, size_t n)
 {
@@ -2306,10 +2299,21 @@ static void test_name(const char *label, char *buf, size_t len)
 	buf[i] = 0;
 }
 
+/* A function's FN line: its declaration, else its first line. */
+static uint32_t fn_line(uint32_t fn, uint32_t fallback)
+{
+	return funcs[fn].line ? funcs[fn].line : fallback;
+}
+
 /*
- * Every file's coverable lines and functions, for lcov's zero counts: the
- * lines sorted by file and number, the functions by file and line, each
- * file's span found through first[] and count[] (by string id).
+ * lcov output, linear in what ran and in the program's size: each area is
+ * a test (TN) holding only the lines and functions it reached, with their
+ * counts; one more record set, in a test without a name, holds every
+ * coverable line (DA:line,0) and every function with coverable PCs
+ * (FNDA:0) of every file, so that genhtml, which adds tests up, shows real
+ * percentages.  Every file's coverable lines and functions are kept sorted
+ * by file, each file's span found through first[] and count[] (by string
+ * id).
  */
 struct fline {
 	uint32_t file, line;
@@ -2319,7 +2323,6 @@ static struct fline *all_lines;
 static uint32_t *line_first, *line_count;
 static uint32_t *all_fns;
 static uint32_t *fn_first, *fn_count;
-static bool *file_touched;	/* some selected area has a line there */
 
 static int fline_cmp(const void *x, const void *y)
 {
@@ -2357,15 +2360,10 @@ static void lcov_prepare(void)
 	line_count = xcalloc(nstrs, sizeof(*line_count));
 	fn_first = xcalloc(nstrs, sizeof(*fn_first));
 	fn_count = xcalloc(nstrs, sizeof(*fn_count));
-	file_touched = xcalloc(nstrs, sizeof(*file_touched));
 	for (i = 0; i < npcs; i++) {
 		const struct pcinfo *p = &info[i];
 
-		if (!lcov_file(p->file) || !p->line)
-			continue;
-		if (flags[i] & PC_RECORDED)
-			file_touched[p->file] = true;
-		if (flags[i] & PC_COVERABLE)
+		if ((flags[i] & PC_COVERABLE) && lcov_file(p->file) && p->line)
 			all_lines[n++] = (struct fline){ p->file, p->line };
 	}
 	sort(all_lines, n, sizeof(*all_lines), fline_cmp);
@@ -2391,10 +2389,10 @@ static void lcov_prepare(void)
 	}
 }
 
-/* A function of an area: the count of its lowest PC, normally its entry
- * block. */
+/* A function an area reached: the count of its lowest PC, normally its
+ * entry block, in the file it is declared in (else its first line's). */
 struct fnrec {
-	uint32_t fn;
+	uint32_t fn, file, line;
 	uint64_t count, key;
 };
 
@@ -2407,129 +2405,110 @@ static int fnrec_cmp(const void *x, const void *y)
 	return a->key < b->key ? -1 : a->key > b->key;
 }
 
-static uint64_t fn_count_of(const struct fnrec *v, size_t n, uint32_t fn)
+static int fnrec_file_cmp(const void *x, const void *y)
 {
-	size_t lo = 0, hi = n;
+	const struct fnrec *a = x, *b = y;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid].fn < fn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && v[lo].fn == fn ? v[lo].count : 0;
+	if (a->file != b->file)
+		return file_rank[a->file] < file_rank[b->file] ? -1 : 1;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->fn < b->fn ? -1 : a->fn > b->fn;
 }
 
-/* A function's FN line: its declaration, else its first line. */
-static uint32_t fn_line(uint32_t fn, uint32_t fallback)
+static void put_fn(FILE *f, uint32_t fn, uint32_t line, uint64_t count)
 {
-	return funcs[fn].line ? funcs[fn].line : fallback;
-}
-
-/*
- * One SF record of file in test tn: every coverable line (0 when v does not
- * cover it) and every function declared there, with v[i..j), the area's
- * lines in this file (none for a file no area reached).
- */
-static void lcov_record(FILE *f, const char *tn, uint32_t file,
-			const struct fl *v, size_t i, size_t j,
-			const struct fnrec *afns, size_t nafns)
-{
-	const struct fline *cl = &all_lines[line_first[file]];
-	size_t ncl = line_count[file], k = 0, x, lf = 0, lh = 0, nf = 0, nh = 0;
-	const uint32_t *fl = &all_fns[fn_first[file]];
-	size_t nfl = fn_count[file];
-	uint32_t *extra = xmalloc(j - i + 1, sizeof(*extra));
-	size_t nextra = 0;
 	char buf[PATH_MAX];
+	const char *name = clean(func_name(fn), buf, sizeof(buf));
 
-	fprintf(f, "TN:%s\nSF:%s\n", tn, clean(str(file), buf, sizeof(buf)));
-	/* Functions: those with coverable PCs declared here, and those the
-	 * area reached here that have none (their PCs are not known
-	 * coverable: no coverable PCs were found for the module). */
-	for (x = i; x < j; x++)
-		if (v[x].fn && !fn_cov[v[x].fn])
-			extra[nextra++] = v[x].fn;
-	sort(extra, nextra, sizeof(*extra), u32_cmp);
-	for (x = 0; x < nfl + nextra; x++) {
-		uint32_t fn = x < nfl ? fl[x] : extra[x - nfl];
-		uint64_t c = fn_count_of(afns, nafns, fn);
-
-		if (x > nfl && extra[x - nfl] == extra[x - nfl - 1])
-			continue;
-		fprintf(f, "FN:%u,%s\n", fn_line(fn, i < j ? v[i].line : 1),
-			clean(func_name(fn), buf, sizeof(buf)));
-		fprintf(f, "FNDA:%llu,%s\n", (unsigned long long)c,
-			clean(func_name(fn), buf, sizeof(buf)));
-		nf++;
-		nh += c > 0;
-	}
-	free(extra);
-	fprintf(f, "FNF:%zu\nFNH:%zu\n", nf, nh);
-	/* Lines: the coverable ones merged with the area's (several PCs on
-	 * one line add up). */
-	for (x = i; k < ncl || x < j;) {
-		uint32_t line;
-		uint64_t sum = 0;
-
-		if (x < j && (k == ncl || v[x].line <= cl[k].line))
-			line = v[x].line;
-		else
-			line = cl[k].line;
-		while (k < ncl && cl[k].line == line)
-			k++;
-		for (; x < j && v[x].line == line; x++)
-			sum += v[x].count;
-		fprintf(f, "DA:%u,%llu\n", line, (unsigned long long)sum);
-		lf++;
-		lh += sum > 0;
-	}
-	fprintf(f, "LF:%zu\nLH:%zu\nend_of_record\n", lf, lh);
+	fprintf(f, "FN:%u,%s\nFNDA:%llu,%s\n", line, name,
+		(unsigned long long)count, name);
 }
 
-/* One lcov test (TN) for area t: the files it reached. */
+/* One lcov test (TN) for area t: the lines and functions it reached. */
 static int write_lcov(FILE *f, struct run *r, const struct ukf_area *t)
 {
 	struct fl *v;
-	size_t n = area_lines(r, t, &v), i, j, m = 0;
-	struct fnrec *afns = xmalloc(n + 1, sizeof(*afns));
-	char tn[192];
+	size_t n = area_lines(r, t, &v), i = 0, j = 0, k, m = 0;
+	struct fnrec *fns = xmalloc(n + 1, sizeof(*fns));
+	char tn[192], buf[PATH_MAX];
 
-	for (i = 0; i < n; i++)
-		if (v[i].fn)
-			afns[m++] = (struct fnrec){ v[i].fn, v[i].count,
-						    v[i].key };
-	sort(afns, m, sizeof(*afns), fnrec_cmp);
-	for (i = j = 0; i < m; i++)
-		if (!j || afns[j - 1].fn != afns[i].fn)
-			afns[j++] = afns[i];
-	m = j;
-	test_name(t->label, tn, sizeof(tn));
-	for (i = 0; i < n; i = j) {
-		for (j = i; j < n && v[j].file == v[i].file; j++)
-			;
-		lcov_record(f, tn, v[i].file, v, i, j, afns, m);
+	for (k = 0; k < n; k++) {
+		uint32_t fn = v[k].fn;
+		bool own = fn && lcov_file(funcs[fn].file);
+
+		if (fn)
+			fns[m++] = (struct fnrec){
+				fn, own ? funcs[fn].file : v[k].file,
+				funcs[fn].line ? funcs[fn].line : v[k].line,
+				v[k].count, v[k].key
+			};
 	}
-	free(afns);
+	/* Each function once, at its lowest PC; then by file and line. */
+	sort(fns, m, sizeof(*fns), fnrec_cmp);
+	for (k = j = 0; k < m; k++)
+		if (!j || fns[j - 1].fn != fns[k].fn)
+			fns[j++] = fns[k];
+	m = j;
+	sort(fns, m, sizeof(*fns), fnrec_file_cmp);
+	test_name(t->label, tn, sizeof(tn));
+	/* The files of its lines and of its functions, merged in order. */
+	for (i = j = 0; i < n || j < m;) {
+		uint32_t file = j == m || (i < n && file_rank[v[i].file] <=
+							     file_rank[fns[j].file])
+					? v[i].file
+					: fns[j].file;
+		size_t lf = 0, lh = 0, nf = 0;
+
+		fprintf(f, "TN:%s\nSF:%s\n", tn,
+			clean(str(file), buf, sizeof(buf)));
+		for (; j < m && fns[j].file == file; j++, nf++)
+			put_fn(f, fns[j].fn, fns[j].line, fns[j].count);
+		fprintf(f, "FNF:%zu\nFNH:%zu\n", nf, nf);
+		/* Several PCs on one line: add up. */
+		while (i < n && v[i].file == file) {
+			uint32_t line = v[i].line;
+			uint64_t sum = 0;
+
+			for (; i < n && v[i].file == file && v[i].line == line;
+			     i++)
+				sum += v[i].count;
+			fprintf(f, "DA:%u,%llu\n", line,
+				(unsigned long long)sum);
+			lf++;
+			lh += sum > 0;
+		}
+		fprintf(f, "LF:%zu\nLH:%zu\nend_of_record\n", lf, lh);
+	}
+	free(fns);
 	free(v);
 	return ferror(f) ? -1 : 0;
 }
 
-/* The files no selected area reached, all zeros, in a test without a
- * name: genhtml then shows them at 0%.  How many. */
-static size_t write_unreached(FILE *f)
+/* Every coverable line and function of every file, all zeros, in a test
+ * without a name.  The number of files. */
+static size_t write_coverable(FILE *f)
 {
 	uint32_t *ids = xmalloc(nstrs, sizeof(*ids));
-	size_t i, n = 0;
+	size_t i, k, n = 0;
+	char buf[PATH_MAX];
 
 	for (i = 1; i < nstrs; i++)
-		if ((line_count[i] || fn_count[i]) && !file_touched[i])
+		if (line_count[i] || fn_count[i])
 			ids[n++] = (uint32_t)i;
 	sort(ids, n, sizeof(*ids), id_name_cmp);
-	for (i = 0; i < n; i++)
-		lcov_record(f, "", ids[i], NULL, 0, 0, NULL, 0);
+	for (i = 0; i < n; i++) {
+		const struct fline *cl = &all_lines[line_first[ids[i]]];
+		const uint32_t *fl = &all_fns[fn_first[ids[i]]];
+
+		fprintf(f, "TN:\nSF:%s\n", clean(str(ids[i]), buf, sizeof(buf)));
+		for (k = 0; k < fn_count[ids[i]]; k++)
+			put_fn(f, fl[k], fn_line(fl[k], 1), 0);
+		fprintf(f, "FNF:%u\nFNH:0\n", fn_count[ids[i]]);
+		for (k = 0; k < line_count[ids[i]]; k++)
+			fprintf(f, "DA:%u,0\n", cl[k].line);
+		fprintf(f, "LF:%u\nLH:0\nend_of_record\n", line_count[ids[i]]);
+	}
 	free(ids);
 	return n;
 }
@@ -2569,12 +2548,12 @@ static void lcov_dir(struct run *r, const char *dir)
 		nfiles++;
 	}
 	/* Labels never make this name: they have a ':' or are main, common. */
-	snprintf(path, sizeof(path), "%s/unreached.info", dir);
+	snprintf(path, sizeof(path), "%s/coverable.info", dir);
 	f = fopen(path, "w");
 	if (!f)
 		die(1, "cannot write %s: %s", clean(path, buf, sizeof(buf)),
 		    strerror(errno));
-	if (write_unreached(f)) {
+	if (write_coverable(f)) {
 		if (ferror(f) | fclose(f))
 			die(1, "cannot write %s: %s",
 			    clean(path, buf, sizeof(buf)), strerror(errno));
@@ -2606,7 +2585,7 @@ static void lcov_merged(struct run *r, const char *path)
 	for (i = 0; i < r->c.nareas; i++)
 		if (r->selected[i] && write_lcov(f, r, &r->c.areas[i]))
 			die(1, "cannot write %s: %s", shown, strerror(errno));
-	write_unreached(f);
+	write_coverable(f);
 	if (ferror(f) | (out ? fflush(f) : fclose(f)))
 		die(1, "cannot write %s: %s", shown, strerror(errno));
 	if (!out)
