@@ -6,7 +6,9 @@ Run by bench/run.sh (`make bench`), from the top of the work tree.  Prints
 figures and never fails on a timing: a budget that is missed is printed as
 OVER.  Environment: BENCH_CCS (default "gcc clang"), BENCH_ROUNDS (5),
 BENCH_MB (8, the workload's input), BENCH_N (1000000, callbacks per
-callgrind run), HAVE_VALGRIND / HAVE_STRACE (set by run.sh: 0 skips).
+callgrind run), HAVE_VALGRIND / HAVE_STRACE (set by run.sh: 0 skips);
+section 5 (bench/report.py): BENCH_AREAS (1000000), BENCH_DIFF_PCS
+(1000000), BENCH_MODULES (100000).
 """
 import os
 import platform
@@ -15,6 +17,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+import report
 
 ROOT = os.getcwd()
 OUT = os.path.join(ROOT, "build-bench")
@@ -509,14 +513,21 @@ def main():
     lz = bench_workload(progs)
     say("== 4. signal delivery (raise(SIGUSR1), handler ~100 PCs of work)")
     sig = bench_signal(progs)
+    say(f"== 5. ukcov-report at scale ({report.AREAS:,} areas, "
+        f"{report.DIFF_PCS:,}-PC --diff, {report.MODULES:,} modules)")
+    rep = None
+    if os.path.exists("/usr/include/elfutils/libdw.h"):
+        rep = report.bench_report(OUT, "gcc", run, say)
+    else:
+        say("   skipped: the tools need libdw-dev")
     LOAD.append(loadavg())
     say(f"== done in {time.time() - t0:.0f} s; load average at the end: "
         f"{LOAD[1]}")
-    write_md(cb_rows, dis, plt_rows, rem, lz, sig)
+    write_md(cb_rows, dis, plt_rows, rem, lz, sig, rep)
     say("wrote BENCHMARKS.md")
 
 
-def write_md(cb_rows, dis, plt_rows, rem, lz, sig):
+def write_md(cb_rows, dis, plt_rows, rem, lz, sig, rep):
     o = []
     o.append("# ukcov benchmarks\n")
     o.append("Written by `make bench` (bench/run.sh, bench/bench.py); every "
@@ -700,6 +711,7 @@ def write_md(cb_rows, dis, plt_rows, rem, lz, sig):
                      + (f"; -fno-plt + ukcov-noplt.h {d('lz-nopltd', m)}"
                         if ("lz-nopltd", m) in by else "") + ".")
         o.append("")
+    o += report.markdown(rep)
     o.append(HOWTO)
     if dis:
         o.append("## Appendix: the callbacks' code\n")

@@ -3,7 +3,7 @@
 # figure next to its budget (OK/OVER: printed, never a failure) and writes
 # BENCHMARKS.md.  valgrind (and strace, clang, python3) are installed with
 # apt-get when missing and running as root; otherwise the figures that need
-# them are skipped, and said so.  About 2-3 minutes on 2 cores.
+# them are skipped, and said so.  About 3-4 minutes on 2 cores.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,8 @@ command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 command -v strace >/dev/null 2>&1 || need+=(strace)
 command -v clang >/dev/null 2>&1 || need+=(clang)
 command -v objdump >/dev/null 2>&1 || need+=(binutils)
+# Section 5 builds ukcov-report, which needs elfutils.
+[ -e /usr/include/elfutils/libdw.h ] || need+=(libdw-dev)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		echo "bench: installing ${need[*]} (apt-get)"

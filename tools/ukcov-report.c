@@ -2020,7 +2020,7 @@ static void print_files(bool all)
 static void summary(struct run *r, bool all_functions)
 {
 	struct ukf *c = &r->c;
-	size_t i, npids = 0;
+	size_t i, npids = 0, missing = 0;
 	char buf[PATH_MAX], a[48], b[48];
 	bool warned = false;
 
@@ -2140,6 +2140,9 @@ static void summary(struct run *r, bool all_functions)
 
 		if (!o->used && o->cov_state != COV_KNOWN)
 			continue;
+		/* Thousands of vanished modules: a few are enough. */
+		if (o->missing && ++missing > 20)
+			continue;
 		printf("  %s: ", p);
 		if (o->missing)
 			printf("cannot be read (%s): PCs shown as offsets "
@@ -2173,6 +2176,9 @@ static void summary(struct run *r, bool all_functions)
 			printf("; coverable PCs unknown: %s\n",
 			       o->cov_why[0] ? o->cov_why : "not computed");
 	}
+	if (missing > 20)
+		printf("  ... and %zu more modules that cannot be read\n",
+		       missing - 20);
 	if (warned)
 		printf("\nsome areas overflowed: their coverage is incomplete\n");
 }
