@@ -651,9 +651,9 @@ static int no_elf(Dwfl_Module *m, void **user, const char *name,
 
 /*
  * Separate debug information, found by build id under /usr/lib/debug (what
- * Debian's -dbgsym packages install), opened like every other file: a FIFO
- * or a device is never read.  DWARF in the module itself is used first,
- * without this.
+ * Debian's -dbgsym packages install), and the dwz file it may refer to,
+ * opened like every other file: a FIFO or a device is never read.  DWARF
+ * in the module itself is used first, without this.
  */
 static int find_debuginfo(Dwfl_Module *m, void **user, const char *name,
 			  Dwarf_Addr base, const char *file,
@@ -664,8 +664,20 @@ static int find_debuginfo(Dwfl_Module *m, void **user, const char *name,
 	char buf[PATH_MAX], err[128];
 	int n, i, len, fd;
 
-	(void)user, (void)name, (void)base, (void)file, (void)debuglink,
-		(void)crc;
+	(void)name, (void)base, (void)file, (void)crc;
+	/* A second call asks for the dwz file a debug file refers to
+	 * (.gnu_debugaltlink): only by an absolute path. */
+	if (*user) {
+		if (!debuglink || *debuglink != '/')
+			return -1;
+		fd = ukf_open_regular(debuglink, err, sizeof(err));
+		if (fd >= 0 && !(*path = strdup(debuglink))) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	*user = (void *)1;
 	len = dwfl_module_build_id(m, &id, &vaddr);
 	if (len < 2 || len > 64)
 		return -1;
