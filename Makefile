@@ -295,7 +295,10 @@ demo:
 	@echo "runs in a nested section for its client's own global handle, which"
 	@echo "ukcov-run collected with --handle: handle:app1:1 is client-0's GETs,"
 	@echo "handle:app1:2 client-1's PUTs.  signal:SIGALRM and signal:SIGCHLD are"
-	@echo "the handlers, kept out of the interrupted threads' traces."
+	@echo "the handlers, kept out of the interrupted threads' traces.  COVERED"
+	@echo "PCS: of the program's coverable PCs (the call sites of the coverage"
+	@echo "callback), how many each area ran; the totals, the files and the HTML"
+	@echo "report show what no area reached (ukcov-report --uncovered lists it)."
 	@echo
 	@if ! command -v genhtml >/dev/null 2>&1; then \
 		$(BUILD)/tools/ukcov-report -L $(DEMO_DIR)/demo.info $(DEMO_DIR)/demo.cov; \
