@@ -8,6 +8,10 @@
 NAME := ukcov
 VERSION := 0.1.0
 MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+# The date of the man pages: with "ukcov $(VERSION)", what every page's .TH
+# line carries (`make man-th` writes both into man/; tests/lint/man-lint.sh
+# checks them).  Change it with any change to a page.
+MAN_DATE := 2026-11-30
 
 CC ?= cc
 BUILD ?= build
@@ -210,6 +214,14 @@ uninstall:
 
 bench:
 	bench/run.sh
+
+# Stamp every man page's .TH line with MAN_DATE and VERSION (the manual's
+# name, the fifth field, is left as it is).  Alias pages are symbolic links.
+.PHONY: man-th
+man-th:
+	for f in man/*.[1-8]; do \
+		[ -L "$$f" ] || sed -i -E '1,3s/^(\.TH [^ ]+ [1-8]) [^ ]+ "[^"]*"/\1 $(MAN_DATE) "ukcov $(VERSION)"/' "$$f"; \
+	done
 
 clean:
 	rm -rf build build-*
