@@ -94,7 +94,7 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 all: lib examples tests
 
 lib: $(BUILD)/lib$(NAME).so $(ARCHIVE) $(BUILD)/$(NAME).pc \
-	$(BUILD)/$(NAME)-static.ldflags
+	$(BUILD)/$(NAME)-uninstalled.pc $(BUILD)/$(NAME)-static.ldflags
 
 # What a fully static program links with libukcov.a besides: -u options
 # that pull in libc.a's own functions behind ukcov's routes (routes.c,
@@ -142,6 +142,13 @@ $(BUILD)/$(NAME).pc: $(NAME).pc.in Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# The build tree's own: `PKG_CONFIG_PATH=$(BUILD) pkg-config ukcov` reads
+# it (pkg-config prefers NAME-uninstalled.pc), before any `make install`.
+$(BUILD)/$(NAME)-uninstalled.pc: $(NAME)-uninstalled.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@BUILDDIR@|$(abspath $(BUILD))|' -e 's|@INCLUDEDIR@|$(abspath include)|' \
+	    -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 examples: $(EXAMPLES)
 $(BUILD)/examples/%: examples/%.c $(LIB_DEP) include/ukcov.h
