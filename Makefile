@@ -331,4 +331,5 @@ demo:
 		{ echo "demo: genhtml failed, see $(DEMO_DIR)/genhtml.log"; exit 1; }; \
 	fi
 # ---- end of tools and demo ------------------------------------------------
+include tools/wrapper.mk
 -include fuzz/fuzz.mk

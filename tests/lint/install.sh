@@ -11,6 +11,10 @@
 #     C and C++, and the kcov constants and layout are Linux's
 #     (static_assert: sizeof(struct kcov_remote_arg) == 24, the request
 #     numbers, ...);
+#   - the compiler wrapper (ukcov-cc and its links, the dynamic list, its
+#     man page) is installed, and the staged copy builds the client from
+#     the staged header and libukcov.a, found from its own place under
+#     DESTDIR; every installed man page, alias links included, resolves;
 #   - the library's SONAME is libukcov.so.0, and `nm -D --defined-only`
 #     exports only ukcov_*, __sanitizer_cov_*, close and pthread_create, and
 #     the libc functions ukcov interposes to run signal handlers as soft
@@ -153,6 +157,30 @@ for c in "${compilers[@]}"; do
 	LD_LIBRARY_PATH=$D/usr/lib ldd "$exe" | grep -q "$D/usr/lib/libukcov.so.0" ||
 		fail "$c: the client did not load DESTDIR's libukcov.so.0"
 done
+
+# The compiler wrapper, staged: it must use DESTDIR's files, not the build
+# tree's nor /usr's.
+for f in usr/bin/ukcov-cc usr/bin/ukcov-c++ usr/bin/ukcov-clang usr/bin/ukcov-clang++ \
+	usr/lib/ukcov/ukcov.dynlist usr/share/man/man1/ukcov-cc.1 usr/share/man/man1/ukcov-c++.1; do
+	[ -e "$D/$f" ] || fail "not installed: /$f"
+done
+for f in "$D"/usr/share/man/man*/*; do
+	[ -e "$f" ] || fail "installed man page ${f#"$D"} leads nowhere ($(readlink "$f"))"
+done
+if [ -x "$D/usr/bin/ukcov-cc" ]; then
+	if UKCOV_CC_VERBOSE=1 "$D/usr/bin/ukcov-cc" -O2 -o "$tmp/wrapped" "$tmp/prog.c" \
+		>"$tmp/cc.log" 2>&1; then
+		grep -q -- "-isystem $D/usr/include" "$tmp/cc.log" ||
+			fail "ukcov-cc (staged) did not add DESTDIR's headers: $(cat "$tmp/cc.log")"
+		grep -q -- " $D/usr/lib/libukcov.a " "$tmp/cc.log" ||
+			fail "ukcov-cc (staged) did not link DESTDIR's libukcov.a: $(cat "$tmp/cc.log")"
+		out=$("$tmp/wrapped" 2>&1) || fail "the client built by ukcov-cc exited $?: $out"
+		case $out in "collected "*) ;; *) fail "the client built by ukcov-cc printed: $out" ;; esac
+	else
+		cat "$tmp/cc.log" >&2
+		fail "ukcov-cc (staged) could not build the client"
+	fi
+fi
 
 # Headers: <linux/kcov.h> before and after <ukcov.h>, C and C++.
 asserts='
