@@ -40,3 +40,26 @@ if command -v clang >/dev/null 2>&1 && command -v clang++ >/dev/null 2>&1; then
 else
 	echo "clang or clang++ is not installed: the clang builds are skipped"
 fi
+
+# fixture_builds NAME BUILDER: for each pair, `BUILDER CC CXX DIR` builds
+# the fixture into DIR (its output is shown when it fails); then the
+# programs run and the dependencies are checked (check-built.sh).
+fixture_builds() {
+	local name=$1 builder=$2 pair dir out
+	for pair in "${pairs[@]}"; do
+		# shellcheck disable=SC2086 # the pair is two words
+		set -- $pair
+		dir=$tmp/$1
+		if ! "$builder" "$tools/$1" "$tools/$2" "$dir" >"$tmp/$1.log" 2>&1; then
+			sed 's/^/    /' "$tmp/$1.log" | tail -n 15
+			echo "$name: $1: the build failed (above: its end)"
+			fail=1
+			continue
+		fi
+		out=$("$src/check-built.sh" "$dir" static) || {
+			printf '%s\n' "$out"
+			echo "$name: $1: the fixture's checks failed"
+			fail=1
+		}
+	done
+}
