@@ -462,10 +462,23 @@ def sh(cmd):
         return "?"
 
 
+def cpu_model():
+    """The machine's CPU model: `model name` in /proc/cpuinfo."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown (no model name in /proc/cpuinfo)"
+
+
 def machine():
-    model = sh("lscpu | sed -n 's/^Model name: *//p' | head -1")
+    model = cpu_model()
     return [
-        f"- CPU: {model}, {os.cpu_count()} logical CPUs",
+        f"- CPU: {model} (`model name` in /proc/cpuinfo), "
+        f"{os.cpu_count()} logical CPUs",
         f"- kernel: {platform.release()}; "
         f"Debian {sh('cat /etc/debian_version')}",
         f"- {sh('gcc --version | head -1')}",
@@ -494,7 +507,8 @@ def loadavg():
 def main():
     t0 = time.time()
     LOAD.append(loadavg())
-    say(f"load average at start: {LOAD[0]}")
+    say(f"CPU: {cpu_model()}, {os.cpu_count()} CPUs; load average at "
+        f"start: {LOAD[0]}")
     progs = {}
     say("== building (build-bench/)")
     for cc in CCS:
