@@ -119,7 +119,27 @@ def build_all(cc):
          "bench/signal-work.c"], record=f"signal handler work ({cc})")
     cc_("signal-a", ["-O2", "-DUSE_UKCOV"], "bench/signal.c",
         [work] + ar + ["-ldl"], "signal delivery, through libukcov.a")
+    # All-in callback cost: lz.c's compressor built plain, trace-pc and
+    # trace-pc,trace-cmp, under the uninstrumented bench/allin.c driver.
+    for k, fl in ALLIN_FLAVOURS:
+        o = os.path.join(bins, "lzw-%s.o" % k)
+        run([cc, "-O2", "-gdwarf-4", "-DLZ_NO_MAIN"] + fl + ["-c", "-o", o,
+                                                           "bench/lz.c"],
+            record=f"all-in: lz_block, {k} ({cc})")
+        if k == "plain":
+            cc_("allin-plain", dbg, "bench/allin.c", [o],
+                "all-in driver, uninstrumented code")
+            continue
+        cc_("allin-%s-so" % k, dbg + ["-DUSE_UKCOV"], "bench/allin.c",
+            [o] + so, "all-in driver, shared")
+        cc_("allin-%s-a" % k, dbg + ["-DUSE_UKCOV"], "bench/allin.c",
+            [o] + ar, "all-in driver, static")
     return out
+
+
+ALLIN_FLAVOURS = [("plain", []),
+                  ("pc", ["-fsanitize-coverage=trace-pc"]),
+                  ("pccmp", ["-fsanitize-coverage=trace-pc,trace-cmp"])]
 
 
 def objdump_fn(path, fn):
@@ -259,6 +279,72 @@ def bench_callbacks(progs):
                     f"({ir} for {N} calls, the excess is lazy binding); "
                     f"stub: {stub[0].split(':', 1)[1].strip() if stub else '?'}")
     return rows, dis, plt_rows
+
+
+# --------------------------------------------- 1b. all-in callback cost --
+
+ALLIN_MB = 1
+# Budgets of the all-in figure: spec section 5's budgets for the callback's
+# body (4 not collecting, 12 collecting, 20 a comparison record), plus the
+# call (1), the PLT jump when shared (1) and at most 2 instructions of
+# spills and moves the call forces on the caller.
+ALLIN_BUDGET = {("pc-off", "a"): 7, ("pc-off", "so"): 8,
+                ("pc-on", "a"): 15, ("pc-on", "so"): 16,
+                ("cmp-on", "a"): 23, ("cmp-on", "so"): 24}
+
+
+def bench_allin(progs, cb_rows):
+    """Ir of lz_block per build (callgrind --toggle-collect=lz_block) and
+    the callbacks it executed (counted by bench/allin.c in the area)."""
+    rows = []
+    body = {(r["cc"], r["lib"], r["state"]): r["per"] for r in cb_rows or []}
+
+    def ir_and_count(prog, mode):
+        ir, _ = callgrind(prog, [mode, str(ALLIN_MB)], ["lz_block"],
+                          record="all-in: instructions of lz_block")
+        out = run([prog, mode, str(ALLIN_MB)])
+        m = re.search(r"callbacks (\d+) sum (\w+)", out)
+        return ir, int(m.group(1)), m.group(2)
+
+    for cc in CCS:
+        p = progs[cc]
+        plain, _, sum0 = ir_and_count(p["allin-plain"], "plain")
+        for link, lib in (("a", "libukcov.a"), ("so", "libukcov.so")):
+            r = dict(cc=cc, lib=lib, link=link, plain=plain)
+            r["pc_off"], _, s1 = ir_and_count(p["allin-pc-" + link], "off")
+            r["pc_on"], r["n_pc"], s2 = ir_and_count(p["allin-pc-" + link],
+                                                     "on")
+            r["cmp_off"], _, s3 = ir_and_count(p["allin-pccmp-" + link],
+                                               "off")
+            r["cmp_on"], r["n_cmp"], s4 = ir_and_count(
+                p["allin-pccmp-" + link], "cmp")
+            # The comparison build must run the same trace-pc callbacks.
+            _, r["n_pc_cmpbuild"], s5 = ir_and_count(
+                p["allin-pccmp-" + link], "on")
+            if len({sum0, s1, s2, s3, s4, s5}) != 1:
+                say(f"  {cc} {lib}: WARNING: the builds disagree on the "
+                    f"output")
+            n, m = r["n_pc"], r["n_cmp"]
+            r["all"] = {
+                "pc-off": (r["pc_off"] - plain) / n,
+                "pc-on": (r["pc_on"] - plain) / n,
+                "cmp-off": (r["cmp_off"] - r["pc_off"]) / m,
+                "cmp-on": (r["cmp_on"] - r["pc_off"]) / m,
+            }
+            r["body"] = {
+                "pc-off": body.get((cc, lib, "pc-off")),
+                "pc-on": body.get((cc, lib, "pc-on")),
+                "cmp-off": body.get((cc, lib, "cmp4-off")),
+                "cmp-on": body.get((cc, lib, "cmp4-on")),
+            }
+            rows.append(r)
+            say(f"  {cc:5} {lib:11} {n:,} trace-pc callbacks, {m:,} "
+                f"comparison records; all-in instr/callback: " +
+                ", ".join(f"{k} {v:.2f}" for k, v in r["all"].items()) +
+                ("" if r["n_pc_cmpbuild"] == n else
+                 f" (WARNING: the trace-cmp build runs "
+                 f"{r['n_pc_cmpbuild']:,} trace-pc callbacks)"))
+    return rows
 
 
 # ------------------------------------------------------ 2. remote pairs --
@@ -520,6 +606,13 @@ def main():
         cb_rows, dis, plt_rows = bench_callbacks(progs)
     else:
         say("== 1. skipped: no valgrind")
+    allin = None
+    if HAVE_VG:
+        say(f"== 1b. all-in cost per callback (callgrind, lz_block over "
+            f"{ALLIN_MB} MiB)")
+        allin = bench_allin(progs, cb_rows)
+    else:
+        say("== 1b. skipped: no valgrind")
     say("== 2. remote sections")
     rem = bench_remote(progs)
     say(f"== 3. workload: LZ77 over {MB} MiB in 4 KiB blocks, "
@@ -537,11 +630,11 @@ def main():
     LOAD.append(loadavg())
     say(f"== done in {time.time() - t0:.0f} s; load average at the end: "
         f"{LOAD[1]}")
-    write_md(cb_rows, dis, plt_rows, rem, lz, sig, rep)
+    write_md(cb_rows, dis, plt_rows, rem, lz, sig, allin, rep)
     say("wrote BENCHMARKS.md")
 
 
-def write_md(cb_rows, dis, plt_rows, rem, lz, sig, rep):
+def write_md(cb_rows, dis, plt_rows, rem, lz, sig, allin, rep):
     o = []
     o.append("# ukcov benchmarks\n")
     o.append("Written by `make bench` (bench/run.sh, bench/bench.py); every "
@@ -596,6 +689,65 @@ def write_md(cb_rows, dis, plt_rows, rem, lz, sig, rep):
         o.append("The first instruction of the stub, `jmp *GOT(%rip)`, is "
                  "all that runs once the symbol is bound: one instruction, "
                  "but an indirect jump through memory on every callback.\n")
+    o.append("## 1b. All-in cost per callback in instrumented code\n")
+    if not allin:
+        o.append("Skipped: valgrind is not installed.\n")
+    else:
+        o.append(
+            "Section 1 counts the callback's body.  Instrumented code pays "
+            "more per callsite: the `call`, the PLT jump when libukcov is "
+            "shared, and the spills and register moves the call forces on "
+            "the caller.  bench/lz.c's compressor (`lz_block()`, one 4 KiB "
+            "block compressed, decompressed and compared) is built three "
+            "times, `-O2` plain, with `-fsanitize-coverage=trace-pc` and "
+            "with `trace-pc,trace-cmp`, and run by an uninstrumented "
+            f"driver (bench/allin.c) over {ALLIN_MB} MiB; callgrind counts "
+            "the instructions of `lz_block` and everything it calls "
+            "(`--toggle-collect=lz_block`), and the driver counts the "
+            "callbacks it executed in the area (reset before each block, "
+            "read after it).  All-in per callback: trace-pc = (Ir of the "
+            "trace-pc build − Ir of the plain build) / trace-pc callbacks; "
+            "trace-cmp = (Ir of the trace-pc,trace-cmp build − Ir of the "
+            "trace-pc build not collecting) / comparison records (one per "
+            "comparison callback: lz.c has no `switch`); \"on\" collects "
+            "KCOV_TRACE_PC, \"cmp\" KCOV_TRACE_CMP, \"off\" does not "
+            "collect.  \"body\" is section 1's figure for the same build "
+            "(trace_cmp4 for the comparisons, which here are of every "
+            "size); all-in − body is what the callsite adds.  Budget of the "
+            "all-in figure: section 1's budget for the body (4, 12, 20) + "
+            "the call (1) + the PLT jump when shared (1) + at most 2 "
+            "instructions of spills and moves.\n")
+        o.append("| compiler | library | callbacks (trace-pc / cmp records) "
+                 "| trace-pc off: all-in (body) | trace-pc on: all-in (body) "
+                 "| trace-cmp off: all-in (body) | trace-cmp record: all-in "
+                 "(body) | budget off / on / record | |")
+        o.append("|---|---|---|---|---|---|---|---|---|")
+        for r in allin:
+            a, b = r["all"], r["body"]
+            buds = [ALLIN_BUDGET[(k, r["link"])]
+                    for k in ("pc-off", "pc-on", "cmp-on")]
+            ok = all(a[k] <= lim for k, lim in
+                     zip(("pc-off", "pc-on", "cmp-on"), buds))
+
+            def cell(k):
+                return (f"{a[k]:.2f} ({b[k]:.2f}, +{a[k] - b[k]:.2f})"
+                        if b[k] is not None else f"{a[k]:.2f}")
+            o.append(f"| {r['cc']} | {r['lib']} | {r['n_pc']:,} / "
+                     f"{r['n_cmp']:,} | {cell('pc-off')} | {cell('pc-on')} "
+                     f"| {cell('cmp-off')} | {cell('cmp-on')} | "
+                     f"≤ {buds[0]} / ≤ {buds[1]} / ≤ {buds[2]} | "
+                     f"{'OK' if ok else 'OVER'} |")
+        o.append("")
+        o.append("Instructions of `lz_block` (callgrind Ir), for the "
+                 "record:\n")
+        o.append("| compiler | library | plain | trace-pc off | trace-pc on "
+                 "| trace-pc,trace-cmp off | trace-pc,trace-cmp, cmp on |")
+        o.append("|---|---|---|---|---|---|---|")
+        for r in allin:
+            o.append(f"| {r['cc']} | {r['lib']} | {r['plain']:,} | "
+                     f"{r['pc_off']:,} | {r['pc_on']:,} | {r['cmp_off']:,} | "
+                     f"{r['cmp_on']:,} |")
+        o.append("")
     o.append("## 2. Remote sections\n")
     o.append("bench/remote.c: a helper thread opens a kcov and registers "
              "`ukcov_remote_handle(UKCOV_SUBSYSTEM_APP(0), 1)` with "

@@ -7,6 +7,10 @@
  *
  *   lz [off|on] [MB]
  *
+ * Built with -DLZ_NO_MAIN, the file provides lz_generate() and lz_block()
+ * to bench/allin.c, an uninstrumented driver that measures the all-in cost
+ * of a callback in this code.
+ *
  * Built plain (no ukcov at all) or with -fsanitize-coverage=trace-pc and
  * -DUSE_UKCOV.  "on" opens a kcov, enables KCOV_TRACE_PC and resets the
  * count before each block, like a fuzzing loop; "off" runs with the
@@ -44,8 +48,12 @@ static uint32_t next_rand(void)
 	return (uint32_t)(rng >> 32);
 }
 
+void lz_generate(unsigned char *buf, size_t len);
+size_t lz_block(const unsigned char *in, size_t n, unsigned char *packed,
+		unsigned char *back);
+
 /* Words from a small vocabulary, with now and then a repeated phrase. */
-static void generate(unsigned char *buf, size_t len)
+void lz_generate(unsigned char *buf, size_t len)
 {
 	static const char *const words[] = {
 		"the", "kernel", "coverage", "thread", "area", "handle",
@@ -227,6 +235,23 @@ static size_t decompress(const unsigned char *in, size_t len,
 	return o;
 }
 
+/*
+ * One block: compressed into packed, decompressed into back and compared.
+ * Returns the packed size, or 0 when the block does not round-trip.  Out of
+ * line, so that callgrind can count exactly this (--toggle-collect).
+ */
+__attribute__((noinline)) size_t lz_block(const unsigned char *in, size_t n,
+					  unsigned char *packed,
+					  unsigned char *back)
+{
+	size_t c = compress(in, n, packed);
+
+	if (decompress(packed, c, back, BLOCK) != n || memcmp(back, in, n))
+		return 0;
+	return c;
+}
+
+#ifndef LZ_NO_MAIN
 static double now_s(clockid_t clk)
 {
 	struct timespec ts;
@@ -248,7 +273,7 @@ int main(int argc, char **argv)
 
 	if (!data || !packed || !back)
 		return 2;
-	generate(data, len);
+	lz_generate(data, len);
 #ifdef USE_UKCOV
 	if (on) {
 		int fd = ukcov_open();
@@ -278,9 +303,8 @@ int main(int argc, char **argv)
 
 		if (area)
 			__atomic_store_n(&area[0], 0, __ATOMIC_RELAXED);
-		c = compress(data + b, n, packed);
-		if (decompress(packed, c, back, BLOCK) != n ||
-		    memcmp(back, data + b, n)) {
+		c = lz_block(data + b, n, packed, back);
+		if (!c) {
 			fprintf(stderr, "lz: block %zu does not round-trip\n",
 				b / BLOCK);
 			return 1;
@@ -307,3 +331,4 @@ int main(int argc, char **argv)
 	       (unsigned long long)sum, max_fill);
 	return 0;
 }
+#endif /* LZ_NO_MAIN */
