@@ -1,34 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * The driver of `make bench-peers`: SQLite (the amalgamation, built with
- * one kind of coverage instrumentation) under one collector.  This file is
- * never instrumented itself.  The collector is chosen at build time:
+ * The SQLite driver of `make bench-peers`: SQLite (the amalgamation, built
+ * with one kind of coverage instrumentation) under one collector
+ * (coll.h, chosen at build time: COLL_NONE, COLL_UKCOV, COLL_LF, COLL_AFL;
+ * its mode at run time).  This file is never instrumented itself.
  *
- *   COLL_NONE   no coverage: the uninstrumented baseline
- *   COLL_UKCOV  ukcov: one kcov per thread (KCOV_TRACE_PC), its area reset
- *               by storing 0 in word 0; the signal is syzkaller's: adjacent
- *               PCs hashed into edges, deduplicated in a byte map
- *   COLL_LF     clang's -fsanitize=fuzzer-no-link instrumentation (inline
- *               8-bit counters, pc table, cmp tracing) with libFuzzer's
- *               runtime: per input the counters are cleared, run, scanned
- *               8 bytes at a time and each non-zero counter turned into
- *               libFuzzer's feature (index * 8 + bucket of the count),
- *               looked up in a feature set (what TPC.ResetMaps and
- *               TPC.CollectFeatures do)
  *   COLL_LF + LF_OWN_LOOP  no main: libFuzzer's own loop (FuzzerDriver,
- *               mutation, RunOne) calls LLVMFuzzerTestOneInput, which runs
- *               the bench's inputs in order and ignores the mutated bytes
- *   COLL_AFL    AFL++'s afl-clang-fast instrumentation with its runtime,
- *               driven as afl-fuzz does in persistent mode: the map is
- *               cleared (what __afl_persistent_loop does), the input runs,
- *               then the map is classified with AFL's 16-bit bucket table
- *               and compared against (and merged into) the virgin map
+ *               mutation, corpus, RunOne) calls LLVMFuzzerTestOneInput,
+ *               which runs the bench's inputs in order and ignores the
+ *               mutated bytes
  *
- * Usage:  driver cpu ROWS [on]     workload (a): a database of ROWS rows
- *         driver fuzz N [on]       workload (b): N generated inputs
- *         driver threads T N       workload (c): T threads, N inputs each
- * "on" turns ukcov's collection on (the peers' maps are always on).  Each
- * run prints one line of key=value pairs.
+ * Usage:  driver cpu ROWS [MODE]     workload (a): a database of ROWS rows
+ *         driver fuzz N [MODE]       workload (b): N generated inputs
+ *         driver threads T N [MODE]  workload (c): T threads, N inputs each
+ * MODE is the collector's (coll.h): for ukcov off (the default), on,
+ * buckets, cmp or unique=WORDS; for the peers on (the default) or
+ * nobuckets.  Each run prints one line of key=value pairs; a collector
+ * that is not available prints skip=REASON and exits with 77.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -48,44 +36,7 @@
 #pragma GCC diagnostic ignored "-Wunused-variable"
 #endif
 
-/*
- * Under callgrind (--collect-atstart=no), only the measured part of a run
- * is counted: CALLGRIND_TOGGLE_COLLECT brackets it.  A no-op elsewhere.
- */
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#define MEASURE_TOGGLE() CALLGRIND_TOGGLE_COLLECT
-#else
-#define MEASURE_TOGGLE() ((void)0)
-#endif
-
-/* The collector's steps stay out of line: callgrind then shows their cost. */
-#define COLL_FN __attribute__((noinline)) static
-
-#if defined(COLL_UKCOV)
-#include <ukcov.h>
-#define COLL_NAME "ukcov"
-#elif defined(COLL_LF)
-#define COLL_NAME "libfuzzer"
-#elif defined(COLL_AFL)
-#define COLL_NAME "afl++"
-#else
-#define COLL_NAME "none"
-#endif
-
-static double now(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "driver: %s\n", what);
-	exit(2);
-}
+#include "coll.h"
 
 /* ------------------------------------------------------------ inputs -- */
 
@@ -203,297 +154,6 @@ static void run_input(const char *sql)
 	sqlite3_exec(db, sql, NULL, NULL, NULL);
 	sqlite3_close(db);
 }
-
-/* ---------------------------------------------------------- collectors -- */
-
-/* Per-thread collector state. */
-struct coll {
-	unsigned long news;	/* new signal bits (edges, features) found */
-	unsigned long items;	/* PCs read / non-zero map entries seen */
-	unsigned long maxitems;	/* most PCs of one reset-to-read window */
-	unsigned long full;	/* windows that filled the area */
-#ifdef COLL_UKCOV
-	int fd;
-	unsigned long *area;
-	unsigned long cap;
-	uint8_t *sig;		/* the signal map */
-#endif
-#if defined(COLL_LF) || defined(COLL_AFL)
-	uint8_t *virgin;
-#endif
-};
-
-static int collect_on = 1;
-
-#ifdef COLL_UKCOV
-/* Big enough for any input's trace (checked: "full" is printed). */
-#define AREA_WORDS (1ul << 22)
-#define SIG_BITS 21	/* 2 MiB byte map: syzkaller keeps signal in a map */
-static uint32_t prev_hash[4096];	/* hash(x) & 0xfff for every x < 4096 */
-
-/* syzkaller's executor: hash(), then sig = pc ^ (hash(prev & 0xfff) & 0xfff). */
-static inline uint32_t syz_hash(uint32_t a)
-{
-	a = (a ^ 61) ^ (a >> 16);
-	a = a + (a << 3);
-	a = a ^ (a >> 4);
-	a = a * 0x27d4eb2d;
-	a = a ^ (a >> 15);
-	return a;
-}
-
-static void coll_init(struct coll *c)
-{
-	memset(c, 0, sizeof(*c));
-	for (unsigned x = 0; x < 4096; x++)
-		prev_hash[x] = syz_hash(x) & 0xfff;
-	c->sig = calloc(1, 1ul << SIG_BITS);
-	if (!c->sig)
-		die("calloc");
-	if (!collect_on)
-		return;
-	c->fd = ukcov_open();
-	if (c->fd < 0 || ukcov_ioctl(c->fd, KCOV_INIT_TRACE, AREA_WORDS))
-		die("ukcov_open / KCOV_INIT_TRACE");
-	c->area = ukcov_mmap(NULL, AREA_WORDS * sizeof(unsigned long),
-			     PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
-	if (c->area == MAP_FAILED)
-		die("ukcov_mmap");
-	c->cap = AREA_WORDS - 1;
-	if (ukcov_ioctl(c->fd, KCOV_ENABLE, KCOV_TRACE_PC))
-		die("KCOV_ENABLE");
-}
-
-static void coll_fini(struct coll *c)
-{
-	if (!collect_on)
-		return;
-	ukcov_ioctl(c->fd, KCOV_DISABLE, 0);
-	munmap(c->area, AREA_WORDS * sizeof(unsigned long));
-	ukcov_close(c->fd);
-}
-
-COLL_FN void coll_reset(struct coll *c)
-{
-	if (collect_on)
-		__atomic_store_n(&c->area[0], 0, __ATOMIC_RELAXED);
-}
-
-/* Count only: what the CPU workload does between its steps. */
-static inline void coll_drop(struct coll *c)
-{
-	unsigned long n;
-
-	if (!collect_on)
-		return;
-	n = __atomic_load_n(&c->area[0], __ATOMIC_ACQUIRE);
-	if (n > c->maxitems)
-		c->maxitems = n;
-	if (n >= c->cap)
-		c->full++;
-	c->items += n;
-	__atomic_store_n(&c->area[0], 0, __ATOMIC_RELAXED);
-}
-
-COLL_FN void coll_read(struct coll *c)
-{
-	unsigned long n, i, prev = 0;
-	const unsigned long mask = (1ul << 12) - 1;
-
-	if (!collect_on)
-		return;
-	n = __atomic_load_n(&c->area[0], __ATOMIC_ACQUIRE);
-	if (n > c->cap)
-		n = c->cap;
-	if (n > c->maxitems)
-		c->maxitems = n;
-	if (n >= c->cap)
-		c->full++;
-	c->items += n;
-	/*
-	 * The edge signal of syzkaller's executor, its hash of the previous PC
-	 * tabulated; the signal is then a PC with its low 12 bits perturbed,
-	 * so its low SIG_BITS bits index the map directly (SQLite's text is
-	 * smaller than 2^SIG_BITS bytes: distinct PCs stay distinct).
-	 */
-	/* Locals: the byte stores below would otherwise reload them. */
-	const unsigned long *pcs = c->area + 1;
-	uint8_t *map = c->sig;
-	unsigned long news = 0;
-
-	for (i = 0; i < n; i++) {
-		unsigned long pc = pcs[i];
-		uint64_t sig = pc ^ prev_hash[prev & mask];
-		uint32_t h = (uint32_t)sig & ((1u << SIG_BITS) - 1);
-
-		prev = pc;
-		if (!map[h]) {
-			map[h] = 1;
-			news++;
-		}
-	}
-	c->news += news;
-}
-#endif /* COLL_UKCOV */
-
-#ifdef COLL_LF
-/* The module's counters: the linker's bounds of the section. */
-extern uint8_t __start___sancov_cntrs[] __attribute__((weak, visibility("hidden")));
-extern uint8_t __stop___sancov_cntrs[] __attribute__((weak, visibility("hidden")));
-#define FEATURE_BITS 21	/* libFuzzer's kFeatureSetSize */
-
-static void coll_init(struct coll *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->virgin = calloc(1, (1ul << FEATURE_BITS) / 8);
-	if (!c->virgin)
-		die("calloc");
-}
-static void coll_fini(struct coll *c) { (void)c; }
-
-COLL_FN void coll_reset(struct coll *c)
-{
-	(void)c;
-	memset(__start___sancov_cntrs, 0,
-	       __stop___sancov_cntrs - __start___sancov_cntrs);
-}
-
-static inline void coll_drop(struct coll *c) { (void)c; }
-
-/* libFuzzer's CounterToFeature. */
-static inline unsigned bucket(uint8_t v)
-{
-	return v >= 128 ? 7 : v >= 32 ? 6 : v >= 16 ? 5 : v >= 8 ? 4 :
-	       v >= 4 ? 3 : v >= 3 ? 2 : v >= 2 ? 1 : 0;
-}
-
-COLL_FN void coll_read(struct coll *c)
-{
-	const uint8_t *p = __start___sancov_cntrs;
-	size_t n = __stop___sancov_cntrs - __start___sancov_cntrs, i, j;
-
-	/* ForEachNonZeroByte: word at a time, then the bytes of a non-zero one. */
-	for (i = 0; i + 8 <= n; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, p + i, 8);
-		if (!w)
-			continue;
-		for (j = i; j < i + 8; j++) {
-			uint32_t f;
-
-			if (!p[j])
-				continue;
-			c->items++;
-			f = ((uint32_t)j * 8 + bucket(p[j])) &
-			    ((1u << FEATURE_BITS) - 1);
-			if (!(c->virgin[f >> 3] & (1u << (f & 7)))) {
-				c->virgin[f >> 3] |= 1u << (f & 7);
-				c->news++;
-			}
-		}
-	}
-}
-#endif /* COLL_LF */
-
-#ifdef COLL_AFL
-extern uint8_t *__afl_area_ptr;
-extern uint32_t __afl_map_size;
-extern uint32_t __afl_final_loc;
-static uint16_t classify16[65536];
-
-/* afl-fuzz's count_class_lookup8, widened to 16 bits as AFL++ does. */
-static void afl_tables(void)
-{
-	static uint8_t c8[256];
-	unsigned i, j;
-
-	c8[0] = 0;
-	c8[1] = 1;
-	c8[2] = 2;
-	c8[3] = 4;
-	for (i = 4; i < 8; i++)
-		c8[i] = 8;
-	for (i = 8; i < 16; i++)
-		c8[i] = 16;
-	for (i = 16; i < 32; i++)
-		c8[i] = 32;
-	for (i = 32; i < 128; i++)
-		c8[i] = 64;
-	for (i = 128; i < 256; i++)
-		c8[i] = 128;
-	for (i = 0; i < 256; i++)
-		for (j = 0; j < 256; j++)
-			classify16[(i << 8) + j] = (c8[i] << 8) | c8[j];
-}
-
-static size_t afl_size(void)
-{
-	/* The edges the instrumentation numbered, rounded to 8 bytes. */
-	size_t n = __afl_final_loc ? __afl_final_loc : __afl_map_size;
-
-	if (n > __afl_map_size)
-		n = __afl_map_size;
-	return (n + 7) & ~(size_t)7;
-}
-
-static void coll_init(struct coll *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->virgin = malloc(afl_size());
-	if (!c->virgin)
-		die("malloc");
-	memset(c->virgin, 0xff, afl_size());
-}
-static void coll_fini(struct coll *c) { (void)c; }
-
-COLL_FN void coll_reset(struct coll *c)
-{
-	(void)c;
-	memset(__afl_area_ptr, 0, afl_size());
-}
-
-static inline void coll_drop(struct coll *c) { (void)c; }
-
-/*
- * classify_counts and has_new_bits in one pass over 64-bit words, skipping
- * zero words as afl-fuzz does.  The classified word is kept local: with
- * threads the map is shared and is not ours to rewrite.
- */
-COLL_FN void coll_read(struct coll *c)
-{
-	const uint64_t *m = (const uint64_t *)__afl_area_ptr;
-	uint64_t *v = (uint64_t *)c->virgin;
-	size_t n = afl_size() / 8, i;
-
-	for (i = 0; i < n; i++) {
-		uint64_t w = m[i], cw;
-		uint16_t h[4];
-
-		if (!w)
-			continue;
-		memcpy(h, &w, 8);
-		h[0] = classify16[h[0]];
-		h[1] = classify16[h[1]];
-		h[2] = classify16[h[2]];
-		h[3] = classify16[h[3]];
-		memcpy(&cw, h, 8);
-		c->items += __builtin_popcountll(cw);
-		if (cw & v[i]) {
-			c->news += __builtin_popcountll(cw & v[i]);
-			v[i] &= ~cw;
-		}
-	}
-}
-#endif /* COLL_AFL */
-
-#ifdef COLL_NONE
-static void coll_init(struct coll *c) { memset(c, 0, sizeof(*c)); }
-static void coll_fini(struct coll *c) { (void)c; }
-COLL_FN void coll_reset(struct coll *c) { (void)c; }
-static inline void coll_drop(struct coll *c) { (void)c; }
-COLL_FN void coll_read(struct coll *c) { (void)c; }
-#endif
 
 /* ------------------------------------------------------ workload (b) -- */
 
@@ -774,21 +434,20 @@ static void workload_cpu(unsigned rows)
 #ifndef LF_OWN_LOOP
 int main(int argc, char **argv)
 {
+	const char *mode;
+
 	if (argc < 3)
-		die("usage: driver cpu ROWS [on] | fuzz N [on] | threads T N [on]");
-#ifdef COLL_AFL
-	afl_tables();
-#endif
+		die("usage: driver cpu ROWS [MODE] | fuzz N [MODE] | "
+		    "threads T N [MODE]");
 	if (!strcmp(argv[1], "threads")) {
 		if (argc < 4)
-			die("usage: driver threads T N [on]");
-		collect_on = argc > 4 && !strcmp(argv[4], "on");
+			die("usage: driver threads T N [MODE]");
+		mode = argc > 4 ? argv[4] : NULL;
 	} else {
-		collect_on = argc > 3 && !strcmp(argv[3], "on");
+		mode = argc > 3 ? argv[3] : NULL;
 	}
-#if defined(COLL_LF) || defined(COLL_AFL)
-	collect_on = 1;
-#endif
+	if (coll_parse(mode))
+		die("unknown collector mode");
 	if (!strcmp(argv[1], "cpu"))
 		workload_cpu((unsigned)atoi(argv[2]));
 	else if (!strcmp(argv[1], "fuzz"))
