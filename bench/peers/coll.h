@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The collectors of `make bench-peers`, for its drivers (driver.c:
- * SQLite).  Included once per driver object, which is never
+ * The collectors of `make bench-peers`, shared by its drivers (driver.c:
+ * SQLite; zlib.c: zlib).  Included once per driver object, which is never
  * instrumented; one collector per object, chosen at build time:
  *
  *   COLL_NONE   no coverage: the uninstrumented baseline
@@ -65,7 +65,7 @@
 
 /*
  * The collector's steps stay out of line: callgrind then shows their cost.
- * A driver need not use every one.
+ * A driver need not use every one (zlib.c reads no per-input coverage).
  */
 #define COLL_FN __attribute__((noinline, unused)) static
 

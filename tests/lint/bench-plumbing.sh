@@ -6,7 +6,12 @@
 #     trace-pc,trace-cmp builds of bench/lz.c agree on their output; "off"
 #     counts no callback, "on" some; the trace-pc,trace-cmp build runs
 #     exactly the trace-pc callbacks of the trace-pc build (the all-in
-#     trace-cmp figure subtracts one from the other); "cmp" counts records.
+#     trace-cmp figure subtracts one from the other); "cmp" counts records;
+#   - bench/peers/zlib.c with ukcov's collector (against the system's zlib,
+#     when its header is there): a collector mode it does not know is a
+#     clear error, and unique mode either runs or, while libukcov answers
+#     KCOV_UNIQUE_ENABLE with ENOTTY, is skipped with exit 77 and a
+#     skip=REASON line (what bench-peers reports as a skipped row).
 # Uses $BUILD/libukcov.a (built by the suite).  Environment: BUILD
 # (default build), CC (default gcc).
 set -u
@@ -60,4 +65,23 @@ n=$(echo "$on" | field 1)
 [ "$(echo "$cmp" | field 1)" -gt 0 ] || fail "cmp counted no record: $cmp"
 "$tmp/allin-pc" bogus 1 >/dev/null 2>&1 && fail "allin accepted an unknown mode"
 
-echo "allin: $n trace-pc callbacks"
+# --- bench/peers/zlib.c, ukcov's collector ---
+if [ ! -f /usr/include/zlib.h ]; then
+	echo "allin: $n trace-pc callbacks; zlib.h not installed (zlib1g-dev): the zlib driver is not checked"
+	exit 0
+fi
+$CC -O2 -std=gnu11 -Wall -Wextra -Werror -Iinclude -DCOLL_UKCOV -o "$tmp/zdrv" \
+	bench/peers/zlib.c "$BUILD/libukcov.a" -lz -lpthread ||
+	fail "bench/peers/zlib.c (COLL_UKCOV) does not build"
+"$tmp/zdrv" 1 on | grep -q '^coll=ukcov workload=zlib ' || fail "zdriver 1 on printed no result line"
+"$tmp/zdrv" 1 unique=100 >"$tmp/o" 2>&1
+[ $? = 2 ] && grep -q 'unknown collector mode' "$tmp/o" ||
+	fail "a bitmap that is not whole pages of words is not refused clearly: $(cat "$tmp/o")"
+"$tmp/zdrv" 1 unique=8192 >"$tmp/o" 2>&1
+rc=$?
+case $rc in
+0) grep -q '^coll=ukcov workload=zlib ' "$tmp/o" || fail "unique mode ran but printed no result line" ;;
+77) grep -q '^skip=KCOV_UNIQUE_ENABLE:' "$tmp/o" || fail "unique mode skipped without saying why: $(cat "$tmp/o")" ;;
+*) fail "unique mode: exit $rc: $(cat "$tmp/o")" ;;
+esac
+echo "allin: $n trace-pc callbacks; zlib driver: unique mode exit $rc"
