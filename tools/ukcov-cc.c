@@ -194,6 +194,7 @@ struct paths {
 	char *archive; /* libukcov.a */
 	char *shared;  /* libukcov.so */
 	char *dynlist; /* the runtime's symbols, for --dynamic-list */
+	char *static_ldflags; /* what a -static link adds (ukcov(7)) */
 	char *rpath;   /* run path for libukcov.so, or NULL */
 };
 
@@ -219,6 +220,7 @@ static void locate(struct paths *p)
 		p->archive = xfmt("%s/libukcov.a", build);
 		p->shared = xfmt("%s/libukcov.so", build);
 		p->dynlist = xfmt("%s/ukcov.dynlist", build);
+		p->static_ldflags = xfmt("%s/ukcov-static.ldflags", build);
 		p->rpath = xstrdup(build);
 		return;
 	}
@@ -234,6 +236,8 @@ static void locate(struct paths *p)
 	p->archive = xfmt("%s%s/libukcov.a", root, UKCOV_LIBDIR);
 	p->shared = xfmt("%s%s/libukcov.so", root, UKCOV_LIBDIR);
 	p->dynlist = xfmt("%s%s/ukcov/ukcov.dynlist", root, UKCOV_LIBDIR);
+	p->static_ldflags = xfmt("%s%s/ukcov/ukcov-static.ldflags", root,
+				 UKCOV_LIBDIR);
 	p->rpath = NULL;
 }
 
@@ -1064,6 +1068,15 @@ int main(int argc, char **argv)
 				need_file(p.dynlist, "no ukcov.dynlist");
 				push(&rt, "-Xlinker");
 				push(&rt, xfmt("--dynamic-list=%s", p.dynlist));
+			} else {
+				/* libc.a's functions behind ukcov's routes
+				 * (ukcov(7), "a fully static program"). */
+				char *f;
+
+				need_file(p.static_ldflags,
+					  "no ukcov-static.ldflags");
+				f = read_text(p.static_ldflags);
+				rsp_split(f, &rt);
 			}
 			push(&rt, "-lpthread");
 			push(&rt, "-ldl");

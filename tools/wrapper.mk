@@ -38,13 +38,16 @@ $(WRAPPER): tools/ukcov-cc.c $(BUILD)/tools/wrapper-paths
 $(addprefix $(BUILD)/tools/,$(WRAPPER_LINKS)): $(WRAPPER)
 	ln -sf ukcov-cc $@
 
-# Every name of the version script's global list, for --dynamic-list.
-$(BUILD)/$(NAME).dynlist: src/$(NAME).map
+# Every function libukcov.so exports (its API, the callbacks and the libc
+# routes it interposes), for --dynamic-list: a dlopen'ed plugin's calls
+# then bind to the executable's copy.
+$(BUILD)/$(NAME).dynlist: $(BUILD)/lib$(NAME).so
 	@mkdir -p $(dir $@)
-	{ echo '/* The symbols of libukcov (src/$(NAME).map), exported by'; \
-	  echo ' * executables that ukcov-cc links with libukcov.a. */'; \
+	{ echo '/* The functions of libukcov.so, exported by executables that'; \
+	  echo ' * ukcov-cc links with libukcov.a. */'; \
 	  echo '{'; \
-	  sed -n '/global:/,/local:/s/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\);.*/	\1;/p' $<; \
+	  nm -D --defined-only $< | awk '$$2 ~ /^[TW]$$/ { print "\t" $$3 ";" }' | \
+		sed 's/@.*;/;/' | sort -u; \
 	  echo '};'; } > $@
 
 install: install-wrapper
@@ -52,7 +55,8 @@ install-wrapper: wrapper
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/$(NAME)
 	install -m 755 $(WRAPPER) $(DESTDIR)$(BINDIR)/
 	for n in $(WRAPPER_LINKS); do ln -sf ukcov-cc $(DESTDIR)$(BINDIR)/$$n; done
-	install -m 644 $(BUILD)/$(NAME).dynlist $(DESTDIR)$(LIBDIR)/$(NAME)/
+	install -m 644 $(BUILD)/$(NAME).dynlist $(BUILD)/$(NAME)-static.ldflags \
+		$(DESTDIR)$(LIBDIR)/$(NAME)/
 
 uninstall: uninstall-wrapper
 uninstall-wrapper:
