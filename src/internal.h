@@ -234,15 +234,17 @@ extern __thread struct ukcov_thread __ukcov_cur
 	__attribute__((tls_model(UKCOV_TLS_MODEL))) hidden;
 
 /*
- * The last page of an object's memfd, after the area: shared by every
- * process that inherited the descriptor (a forked child appends its remote
- * sections to the parent's area, as a Linux child's common handle does).
- * append_lock serialises those appends across processes: it holds the
- * holder's pid, taken inside kcov->lock (so, within a process, the rule of
- * __ukcov_klock covers it), and is taken over from a holder that died.
+ * The last page of an object's memory, after the area: shared by every
+ * process that inherited it (a forked child appends its remote sections to
+ * the parent's area, as a Linux child's common handle does).  append_lock
+ * serialises those appends across processes: it holds the holder's
+ * identity (its pid, and the low 32 bits of its start time, so that a pid
+ * used again is not taken for the holder), is taken inside kcov->lock (so,
+ * within a process, the rule of __ukcov_klock covers it), and is taken over
+ * from a holder that died, a zombie included (kcov.c).
  */
 struct ukcov_shared {
-	int append_lock;
+	uint64_t append_lock;
 };
 hidden void __ukcov_append_lock(struct ukcov_shared *s);
 hidden void __ukcov_append_unlock(struct ukcov_shared *s);

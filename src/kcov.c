@@ -62,12 +62,81 @@ void __ukcov_unlock(ukcov_lock_t *lock, const sigset_t *saved)
 	pthread_sigmask(SIG_SETMASK, saved, NULL);
 }
 
-/* This process's pid, for the cross-process lock (fork updates it). */
-static int my_pid;
+/*
+ * This process's identity for the cross-process lock: its pid, and the low
+ * 32 bits of its start time in clock ticks (fork updates both).
+ */
+static uint64_t my_ident;
+
+/* pid's start time from /proc/<pid>/stat (field 22), and whether it is
+ * still running (not a zombie, not dead).  Async-signal-safe. */
+static bool proc_alive(int pid, uint64_t *start)
+{
+	char path[32], buf[512], *p, *end;
+	uint64_t num;
+	int fd, field;
+	ssize_t n;
+	int e = errno;
+
+	/* "/proc/" + decimal pid, without stdio. */
+	memcpy(path, "/proc/", 6);
+	p = path + 6;
+	{
+		char tmp[16];
+		int i = 0, v = pid;
+
+		do
+			tmp[i++] = (char)('0' + v % 10);
+		while ((v /= 10) && i < 15);
+		while (i)
+			*p++ = tmp[--i];
+	}
+	memcpy(p, "/stat", 6);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* Gone; or hidden (/proc mounted hidepid=, the holder another
+		 * user's now): then it is held while the pid exists. */
+		bool exists = !kill(pid, 0) || errno == EPERM;
+
+		errno = e;
+		*start = ~0ull;
+		return exists;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	errno = e;
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	/* The command may hold spaces and parentheses: after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return false;
+	p += 2;
+	if (*p == 'Z' || *p == 'X' || *p == 'x')
+		return false; /* a zombie holds nothing any more */
+	/* Field 3 is the state; start time is field 22. */
+	for (field = 3; field < 22 && *p; p++)
+		if (*p == ' ')
+			field++;
+	/* Digits by hand: strtoull is not async-signal-safe by the book. */
+	for (num = 0, end = p; *end >= '0' && *end <= '9'; end++)
+		num = num * 10 + (uint64_t)(*end - '0');
+	*start = num;
+	return end != p;
+}
+
+static uint64_t ident_of(int pid)
+{
+	uint64_t start = 0;
+
+	proc_alive(pid, &start);
+	return (uint64_t)(uint32_t)pid | (start << 32);
+}
 
 void __ukcov_append_lock(struct ukcov_shared *s)
 {
-	int me = __atomic_load_n(&my_pid, __ATOMIC_RELAXED), v;
+	uint64_t me = __atomic_load_n(&my_ident, __ATOMIC_RELAXED), v;
 	unsigned int spins = 0;
 
 	for (;;) {
@@ -81,16 +150,22 @@ void __ukcov_append_lock(struct ukcov_shared *s)
 			cpu_relax();
 			continue;
 		}
-		/* A holder that died (another process) never releases.  This
-		 * may run in a handler: errno is left as it was. */
-		if (v != me) {
-			int e = errno;
-			bool dead = kill(v, 0) && errno == ESRCH;
+		/*
+		 * A holder that died (another process) never releases: not
+		 * running any more (gone, or a zombie nobody reaped yet), or
+		 * its pid now another process's (a different start time).
+		 * This may run in a handler: only async-signal-safe calls.
+		 */
+		if (v != me && (spins & 63) == 0) {
+			uint64_t start = 0;
+			int pid = (int)(uint32_t)v;
+			bool held = proc_alive(pid, &start) &&
+				    (start == ~0ull ||
+				     (uint32_t)start == (uint32_t)(v >> 32));
 
-			errno = e;
-			if (dead && __atomic_compare_exchange_n(
-					    &s->append_lock, &v, me, false,
-					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			if (!held && __atomic_compare_exchange_n(
+					     &s->append_lock, &v, me, false,
+					     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 				return;
 		}
 		sched_yield();
@@ -972,7 +1047,7 @@ UKCOV_DECLARE_INTERCEPTOR(closefrom);
 void __ukcov_kcov_init(void)
 {
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
-	my_pid = getpid();
+	my_ident = ident_of(getpid());
 	/* In a fully static program, their system calls (UKCOV_ROUTE). */
 	real_close = (int (*)(int))__ukcov_next(
 		"close", UKCOV_INTERCEPTOR(close), (void *)raw_close);
@@ -1040,7 +1115,7 @@ void __ukcov_kcov_atfork_child(bool from_atfork)
 
 	for (k = live_objs; k; k = k->next)
 		k->lock = 0;
-	my_pid = getpid();
+	my_ident = ident_of(getpid());
 	if (from_atfork)
 		__ukcov_unlock(&objs_lock, &fork_ss);
 	else
