@@ -489,12 +489,59 @@ static bool reserve(char **buf, size_t *cap, size_t used, size_t n)
 	return true;
 }
 
+struct pid_proc {
+	uint64_t pid;
+	uint32_t proc;
+};
+
+static int by_pid(const void *x, const void *y)
+{
+	const struct pid_proc *a = x, *b = y;
+
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return a->proc < b->proc ? -1 : a->proc > b->proc;
+}
+
+static int by_proc_number(const void *x, const void *y)
+{
+	const struct pid_proc *a = x, *b = y;
+
+	if (a->proc != b->proc)
+		return a->proc < b->proc ? -1 : 1;
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+/* Whether the areas' process numbers name their processes one to one
+ * (a file of an older ukcov-run has 0 for every process). */
+static bool procs_numbered(const struct ukf *c)
+{
+	struct pid_proc *v = calloc(c->nareas, sizeof(*v));
+	bool ok = true;
+	size_t i;
+
+	if (!v)
+		return false;
+	for (i = 0; i < c->nareas; i++) {
+		v[i].pid = c->areas[i].a->pid;
+		v[i].proc = c->areas[i].a->proc;
+	}
+	qsort(v, c->nareas, sizeof(*v), by_pid);
+	for (i = 1; i < c->nareas && ok; i++)
+		ok = v[i].pid != v[i - 1].pid || v[i].proc == v[i - 1].proc;
+	qsort(v, c->nareas, sizeof(*v), by_proc_number);
+	for (i = 1; i < c->nareas && ok; i++)
+		ok = v[i].proc != v[i - 1].proc || v[i].pid == v[i - 1].pid;
+	free(v);
+	return ok;
+}
+
 int ukf_label_areas(struct ukf *c, ukf_routine_fn *routine, void *ctx)
 {
 	struct lab *v;
 	char *bases = NULL, *labels = NULL, base[LABEL_MAX + 48];
 	size_t i, bcap = 0, bused = 0, lcap = 0, lused = 0;
-	bool multi = false;
+	bool multi = false, by_proc = false;
 
 	free(c->labels);
 	c->labels = NULL;
@@ -522,6 +569,10 @@ int ukf_label_areas(struct ukf *c, ukf_routine_fn *routine, void *ctx)
 		if (c->areas[i].a->pid != c->areas[0].a->pid)
 			multi = true;
 	}
+	/* Several processes: named by their numbers in the run when every
+	 * process has its own (ukcov-file(5)), else by their pids. */
+	if (multi)
+		by_proc = procs_numbered(c);
 	/* Equal labels of one process, numbered in creation order. */
 	qsort_r(v, c->nareas, sizeof(*v), lab_cmp, bases);
 	for (i = 0; i < c->nareas; i++)
@@ -535,7 +586,9 @@ int ukf_label_areas(struct ukf *c, ukf_routine_fn *routine, void *ctx)
 		char pre[32] = "", num[16] = "";
 		int n;
 
-		if (multi)
+		if (multi && by_proc && v[i].t->a->proc)
+			snprintf(pre, sizeof(pre), "proc%u/", v[i].t->a->proc);
+		else if (multi && !by_proc)
 			snprintf(pre, sizeof(pre), "pid%llu/",
 				 (unsigned long long)v[i].t->a->pid);
 		if (v[i].k > 1)

@@ -1901,10 +1901,15 @@ static void describe(const struct ukf_area *t, char *buf, size_t len)
 	const struct ukcov_rec_area *a = t->a;
 
 	if (a->kind == UKCOV_AREA_THREAD)
-		snprintf(buf, len, "tid %llu%s%s%s%s",
+		snprintf(buf, len, "tid %llu%s%s%s%s%s",
 			 (unsigned long long)a->tid, t->name[0] ? " \"" : "",
 			 t->name, t->name[0] ? "\"" : "",
-			 a->tid == a->pid ? ", the main thread" : "");
+			 (a->tid & 0xffffffff) == (a->pid & 0xffffffff)
+				 ? ", the main thread"
+				 : "",
+			 a->flags & UKCOV_AREA_UNFINISHED
+				 ? ", unfinished (still running at the end)"
+				 : "");
 	else if (a->kind == UKCOV_AREA_COMMON)
 		snprintf(buf, len, "0x%llx (inherited by every thread)",
 			 (unsigned long long)a->handle);

@@ -94,7 +94,10 @@ struct ukcov_rec_area {
 				 * routine, 0 for the main thread, other
 				 * kinds, or unknown */
 	uint32_t flags;		/* UKCOV_AREA_* */
-	uint32_t reserved;	/* 0 */
+	uint32_t proc;		/* the process's number in the run: 0 the
+				 * program ukcov-run started (or unknown),
+				 * then 1, 2, ... in the order the others
+				 * started collecting */
 	char name[16];		/* the thread's name (comm), NUL-terminated */
 };
 

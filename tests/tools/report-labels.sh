@@ -4,8 +4,9 @@
 # coverage file whose module is a real program: main; thread:NAME for a
 # NAMED thread; thread:FUNC from the start routine's symbol; thread:NAME
 # (inherited) otherwise; #k numbering equal labels in creation order
-# (seq), not thread-id order; pidN/ prefixes when several processes wrote
-# the file.  Environment: BUILD.  Exit 0 pass, 1 fail, 77 skip.
+# (seq), not thread-id order; when several processes wrote the file,
+# procN/ prefixes from the areas' process numbers (none for the program's
+# own, 0), or pidN/ when the numbers do not name the processes one to one.  Environment: BUILD.  Exit 0 pass, 1 fail, 77 skip.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
@@ -90,4 +91,42 @@ EOP
 grep -q '^# pid100/thread:pool_loop#2: ' "$tmp/out2" &&
 	grep -q '^# pid200/main: ' "$tmp/out2" ||
 	{ problem "pid prefixes:"; grep '^#' "$tmp/out2"; }
+
+# Process numbers (the proc field), one per process: the program's areas
+# unprefixed, the others procN/, whatever their pids.
+perl - "$tmp/labels.cov" <<'EOP' || exit 1
+open(my $f, '>>', $ARGV[0]) or die;
+binmode $f;
+sub area {
+	my ($pid, $proc, $name) = @_;
+	my $b = pack('Q<Q<VVQ<Q<Q<Q<Q<Q<VVa16', $pid, $pid, 1, 0, 0, 0, 0, 0, 0,
+		     0, 0, $proc, $name);
+	print $f pack('VVQ<', 2, 0, length $b), $b;
+}
+area(300, 2, "third");
+area(250, 1, "second");
+EOP
+# 100 (its areas' proc is 0), 200 (0 too): not one to one, so pids.
+"$REPORT" -r "$tmp/labels.cov" >"$tmp/out3" 2>&1
+grep -q '^# pid300/main: ' "$tmp/out3" ||
+	{ problem "proc numbers shared by two pids must fall back to pids:"; grep '^#' "$tmp/out3"; }
+# Without process 200: 100 is 0, 250 is 1, 300 is 2.
+perl -e '
+	open(my $f, "<", $ARGV[0]) or die; binmode $f; local $/; my $d = <$f>;
+	my $o = substr($d, 0, 24); my $p = 24;
+	while ($p < length $d) {
+		my ($t, $r, $sz) = unpack("VVQ<", substr($d, $p, 16));
+		my $rec = substr($d, $p, 16 + $sz);
+		my $pid = $t == 2 ? unpack("Q<", substr($d, $p + 16, 8)) : 0;
+		$o .= $rec unless $pid == 200;
+		$p += 16 + $sz;
+	}
+	open(my $w, ">", $ARGV[1]) or die; binmode $w; print $w $o;
+' "$tmp/labels.cov" "$tmp/labels2.cov" || exit 1
+"$REPORT" -r "$tmp/labels2.cov" >"$tmp/out4" 2>&1
+grep -q '^# thread:pool_loop#2: ' "$tmp/out4" &&
+	grep -q '^# proc1/main: ' "$tmp/out4" &&
+	grep -q '^# proc2/main: ' "$tmp/out4" &&
+	! grep -q '^# pid' "$tmp/out4" ||
+	{ problem "proc prefixes:"; grep '^#' "$tmp/out4"; }
 exit $fail
