@@ -197,10 +197,11 @@ uint64_t ukcov_irq_sections_skipped(void)
 	return __atomic_load_n(&irq_skipped, __ATOMIC_RELAXED);
 }
 
-/* One line on stderr, without stdio (this may run before main). */
+/* One line on stderr, without stdio (this may run before main).  Never
+ * from the environment of a set-user-ID or set-group-ID program. */
 static void read_irq_env(void)
 {
-	const char *s = getenv("UKCOV_IRQ_AREA_SIZE");
+	const char *s = secure_getenv("UKCOV_IRQ_AREA_SIZE");
 	unsigned long v;
 	char *end;
 
