@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Section 5 of `make bench`: ukcov-report and ukcov-run's summary at scale.
+"""Section 5 of `make bench`: ukcov-report at scale.
 
 The inputs are generated here: a program with tens of thousands of
 coverage call sites (C, built with -O0 -g), hard-linked under as many
@@ -182,7 +182,6 @@ def bench_report(out, cc, run, say):
     run(["make", "-s", "BUILD=" + os.path.relpath(B, root), "CC=" + cc,
          "CFLAGS=-O2 -gdwarf-4", "tools"], record=f"tools ({cc})")
     report = os.path.join(B, "tools", "ukcov-report")
-    ukrun = os.path.join(B, "tools", "ukcov-run")
     d = os.path.join(out, "report")
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
@@ -238,15 +237,7 @@ def bench_report(out, cc, run, say):
                                             files["diff-a"]], files["diff-a"])
     row(f"summary of {MODULES:,} modules", [report, files["mods"]],
         files["mods"])
-    # ukcov-run's own summary: a "program" that appends the areas.
-    body = os.path.join(d, "areas.body")
-    with open(A, "rb") as src, open(body, "wb") as dst:
-        src.seek(len(HDR))
-        shutil.copyfileobj(src, dst)
-    row(f"ukcov-run's summary of {AREAS:,} areas",
-        [ukrun, "-q", "--no-check", "-o", os.path.join(d, "run.cov"), "--",
-         "sh", "-c", 'cat "$1" >>"$UKCOV_OUTPUT"', "sh", body], A)
-    for f in list(files.values()) + [body, os.path.join(d, "run.cov")]:
+    for f in files.values():
         os.unlink(f)
     return {"rows": rows, "calls": len(rets), "copies": copies}
 

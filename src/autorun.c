@@ -1,23 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
- * Collection driven by the environment, for ukcov-run: no change to the
- * program.  When UKCOV_OUTPUT names a file, every thread of the process
- * (the main thread, and each thread pthread_create starts) collects into a
- * kcov of its own, and one remote kcov per handle collects the common
- * handle (inherited by every thread and forked child), the global handles
- * of UKCOV_HANDLES and the per-signal handles of UKCOV_SIGNALS.  A thread's
- * area is appended to the file when it exits, the rest when the process
- * exits (exit(3) or a return from main; _exit(2) and fatal signals lose
- * what was not written yet), with the module map that symbolizes the PCs.
- * The format is include/ukcov/file.h.
+ * ukcov-run's collector (ukcov-run(1)): with no change to the program,
+ * every thread collects into an area of its own, and one remote kcov per
+ * handle collects the common handle (inherited by every thread and forked
+ * child), the global handles and the per-signal handles ukcov-run asks for.
  *
- *   UKCOV_OUTPUT       the file (appended to; ukcov-run writes its header)
- *   UKCOV_MODE         pc (default) or cmp
- *   UKCOV_AREA_WORDS   area size in words (default 0x40000, 512..0x10000000)
- *   UKCOV_COMMON       1 (default): collect the common handle; 0: don't
- *   UKCOV_HANDLES      comma-separated global handles (hex or decimal)
- *   UKCOV_SIGNALS      comma-separated signals (numbers or names: CHLD, SIGALRM)
- * Bad values get a one-line warning and the default.
+ * Every area, and the module map that symbolizes them, lives in the run's
+ * region (include/ukcov/region.h): memory ukcov-run holds, and writes to
+ * the coverage file once the program and every process it started are
+ * gone.  Nothing here writes a file or has to run at exit for a process's
+ * coverage to survive: an area is written once, whole, whatever way its
+ * thread or process ends.  What the exit routes do here (mark an area
+ * finished, name it) only refines the labels.
+ *
+ * The program holds no descriptor of ukcov's that matters: the region is
+ * reached through the descriptor it inherited, or through ukcov-run's
+ * /proc/<pid>/fd/<fd> when the program closed that, each time a thread
+ * starts.  The kcovs have no descriptor at all.
+ *
+ * The environment is trusted only in an ordinary process: a set-user-ID or
+ * set-group-ID program (AT_SECURE) collects nothing.
  */
 #include <elf.h>
 #include <errno.h>
@@ -25,282 +27,289 @@
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "ukcov/file.h"
+#include "ukcov/region.h"
 
-static bool __ukcov_auto;
+/* The region, as this process sees it; set once, in the constructor. */
+static struct ukcov_region_header *hdr;
+static struct ukcov_region_entry *entries;
+static uint32_t image;			/* this image's number in the run */
+static unsigned long words;		/* of each area */
+static unsigned long kmode;		/* KCOV_TRACE_PC or KCOV_TRACE_CMP */
+static size_t page;
 
-static int out_fd = -1;
-static unsigned long auto_mode;		/* KCOV_TRACE_PC or KCOV_TRACE_CMP */
-static unsigned long auto_words = 0x40000;
+/* Reaching the region: see region_fd(). */
+static int run_pid, run_fd;		/* from UKCOV_RUN */
+static int rfd = -1;			/* ours, close-on-exec */
+static dev_t rdev;
+static ino_t rino;
+static ukcov_lock_t region_lock;	/* protects rfd */
 
-/* Every kcov the collector opened in this process. */
-#define MAX_HANDLE_AREAS (1 + 64 + 64)
-struct auto_area {
-	int fd;
-	uint32_t kind;
-	uint64_t handle;
-	pid_t tid;
-	struct ukcov *k;	/* the descriptor's object, for stats */
+/* The calling thread's area. */
+struct area {
+	struct ukcov_region_entry *e;
+	struct ukcov *k;
 };
-
-static ukcov_lock_t auto_lock;		/* protects threads_list and handle_areas */
-static struct auto_area handle_areas[MAX_HANDLE_AREAS];
-static unsigned int nhandle_areas;
-
-/* The thread kcovs of live threads: dumped at process exit. */
-struct auto_thread {
-	struct auto_area a;
-	struct auto_thread *next;
-};
-static struct auto_thread *threads_list;
-static __thread struct auto_thread *my_auto
+static __thread struct area my_area
 	__attribute__((tls_model(UKCOV_TLS_MODEL)));
 
-/* "ukcov: VAR=value: why" */
-static void warn(const char *what, const char *val, const char *why)
+/* Modules recorded by this process: (load bias, path) of each. */
+struct known_module {
+	uintptr_t base;
+	char *path;
+};
+static struct known_module *known;
+static size_t nknown, known_cap;
+static unsigned long long last_adds = ~0ull;
+
+/* ---- The region ------------------------------------------------------ */
+
+static bool same_file(int fd)
 {
-	__ukcov_warn(what, "=", val, ": ", why, NULL);
+	struct stat st;
+
+	return fd >= 0 && !fstat(fd, &st) && st.st_dev == rdev &&
+	       st.st_ino == rino;
 }
 
-static bool parse_ul(const char *s, unsigned long *v)
+/*
+ * A descriptor of the region: ours while the program left it alone; else
+ * ukcov-run's, reopened through /proc (the program may have closed every
+ * descriptor, or reused our number: then it is forgotten, not closed).
+ * Called with region_lock held.
+ */
+static int region_fd(void)
 {
-	char *end;
+	char path[64];
+	int fd;
 
-	if (!s || !*s || *s == '-')
-		return false;
-	errno = 0;
-	*v = strtoul(s, &end, 0);
-	return !errno && !*end;
-}
-
-static int signal_number(const char *s)
-{
-	static const struct {
-		const char *name;
-		int sig;
-	} names[] = {
-		{ "HUP", SIGHUP },   { "INT", SIGINT },	    { "QUIT", SIGQUIT },
-		{ "ILL", SIGILL },   { "TRAP", SIGTRAP },   { "ABRT", SIGABRT },
-		{ "BUS", SIGBUS },   { "FPE", SIGFPE },	    { "USR1", SIGUSR1 },
-		{ "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },   { "PIPE", SIGPIPE },
-		{ "ALRM", SIGALRM }, { "TERM", SIGTERM },   { "CHLD", SIGCHLD },
-		{ "CONT", SIGCONT }, { "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },
-		{ "TTOU", SIGTTOU }, { "URG", SIGURG },	    { "XCPU", SIGXCPU },
-		{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-		{ "WINCH", SIGWINCH }, { "IO", SIGIO },	    { "SYS", SIGSYS },
-	};
-	unsigned long v;
-	size_t i;
-
-	if (parse_ul(s, &v))
-		return v > 0 && v < _NSIG ? (int)v : -1;
-	if (!strncmp(s, "SIG", 3))
-		s += 3;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(s, names[i].name))
-			return names[i].sig;
-	return -1;
-}
-
-/* Open, size and map a kcov; -1 on failure. */
-static int open_area(void)
-{
-	int fd = ukcov_open();
-
-	if (fd < 0)
-		return -1;
-	if (ukcov_ioctl(fd, KCOV_INIT_TRACE, auto_words)) {
-		ukcov_close(fd);
-		return -1;
+	if (same_file(rfd))
+		return rfd;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", run_pid, run_fd);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && !same_file(fd)) {
+		close(fd);
+		fd = -1;
 	}
+	if (fd < 0 && same_file(run_fd))
+		fd = fcntl(run_fd, F_DUPFD_CLOEXEC, 3);
+	rfd = fd;
 	return fd;
 }
 
-static void add_handle_area(uint32_t kind, uint64_t handle)
+/* An entry of the index, or NULL (counted as a lost area). */
+static struct ukcov_region_entry *entry_new(void)
 {
-	struct auto_area *a;
-	struct ukcov *k;
-	int fd;
+	uint64_t i = __atomic_fetch_add(&hdr->next_entry, 1, __ATOMIC_RELAXED);
 
-	if (nhandle_areas == MAX_HANDLE_AREAS) {
-		warn("UKCOV_HANDLES/UKCOV_SIGNALS", "...",
-		     "more than 128 handles; the rest are ignored");
-		return;
+	if (i >= UKCOV_REGION_MAX_ENTRIES) {
+		__atomic_add_fetch(&hdr->areas_lost, 1, __ATOMIC_RELAXED);
+		return NULL;
 	}
-	fd = open_area();
-	if (fd < 0)
-		return;
-	k = __ukcov_obj_get(fd);
-	if (!k || __ukcov_remote_enable_unbound(k, auto_mode,
-						(unsigned int)auto_words,
-						handle)) {
-		if (k)
-			__ukcov_put(k);
-		ukcov_close(fd);
-		return;
-	}
-	__ukcov_put(k);
-	a = &handle_areas[nhandle_areas++];
-	a->fd = fd;
-	a->kind = kind;
-	a->handle = handle;
-	a->tid = 0;
-	a->k = k;
+	return &entries[i];
 }
 
-/* Append one area to the file: one writev, so records never interleave. */
-static void write_area(const struct auto_area *a, const char *name)
+/*
+ * len bytes of data (a page multiple), mapped between two PROT_NONE pages;
+ * *off is where in the data part.  NULL when the region is full or cannot
+ * be reached.
+ */
+static char *data_new(size_t len, uint64_t *off)
 {
-	struct ukcov *k = a->k;
-	struct ukcov_rec rec;
-	struct ukcov_rec_area body;
-	unsigned long ew = auto_mode == KCOV_TRACE_CMP ? UKCOV_WORDS_PER_CMP : 1;
-	unsigned long cap = (k->size - 1) / ew;
-	unsigned long count = __atomic_load_n(&k->area[0], __ATOMIC_ACQUIRE);
-	struct iovec iov[3];
-
-	if (count > cap)
-		count = cap;
-	memset(&body, 0, sizeof(body));
-	body.pid = (uint64_t)getpid();
-	body.tid = (uint64_t)a->tid;
-	body.kind = a->kind;
-	body.mode = auto_mode == KCOV_TRACE_CMP ? UKCOV_FILE_MODE_CMP
-						: UKCOV_FILE_MODE_PC;
-	body.handle = a->handle;
-	body.count = count;
-	body.capacity = cap;
-	body.dropped = READ_ONCE(k->dropped);
-	body.seq = 0;		/* not tracked yet: readers order by tid */
-	body.start_routine = 0;	/* unknown */
-	body.flags = 0;
-	if (name)
-		strncpy(body.name, name, sizeof(body.name) - 1);
-	rec.type = UKCOV_REC_AREA;
-	rec.reserved = 0;
-	rec.size = sizeof(body) + count * ew * sizeof(unsigned long);
-	iov[0].iov_base = &rec;
-	iov[0].iov_len = sizeof(rec);
-	iov[1].iov_base = &body;
-	iov[1].iov_len = sizeof(body);
-	iov[2].iov_base = k->area + 1;
-	iov[2].iov_len = count * ew * sizeof(unsigned long);
-	if (writev(out_fd, iov, 3) < 0)
-		return;
-}
-
-static void thread_name(pid_t tid, char name[16])
-{
-	char path[64];
-	ssize_t n;
+	uint64_t room = hdr->size - UKCOV_REGION_DATA_OFF;
+	char *base;
+	sigset_t ss;
 	int fd;
 
+	*off = __atomic_fetch_add(&hdr->next_data, len, __ATOMIC_RELAXED);
+	if (*off > room || len > room - *off)
+		return NULL;
+	base = mmap(NULL, len + 2 * page, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	__ukcov_lock(&region_lock, &ss);
+	fd = region_fd();
+	if (fd < 0 ||
+	    mmap(base + page, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 fd, (off_t)(UKCOV_REGION_DATA_OFF + *off)) == MAP_FAILED) {
+		__ukcov_unlock(&region_lock, &ss);
+		munmap(base, len + 2 * page);
+		return NULL;
+	}
+	__ukcov_unlock(&region_lock, &ss);
+	return base;
+}
+
+/* The entry's fields are written; now ukcov-run may read it. */
+static void entry_publish(struct ukcov_region_entry *e, uint32_t state)
+{
+	__atomic_store_n(&e->state, state, __ATOMIC_RELEASE);
+}
+
+static void thread_comm(char name[16])
+{
 	memset(name, 0, 16);
-	if (tid == (pid_t)syscall(SYS_gettid)) {
-		prctl(PR_GET_NAME, name);
-		return;
+	prctl(PR_GET_NAME, name);
+}
+
+/*
+ * A new area and its kcov (READY).  A failure leaves the entry EMPTY,
+ * which ukcov-run counts as a lost area.
+ */
+static struct ukcov *area_new(uint32_t kind, uint64_t handle,
+			      const struct ukcov_thread_info *ti,
+			      struct ukcov_region_entry **ep)
+{
+	size_t len = ((words * sizeof(long) + page - 1) & ~(page - 1)) + page;
+	struct ukcov_region_entry *e = entry_new();
+	struct ukcov *k;
+	uint64_t off;
+	char *base;
+
+	*ep = NULL;
+	if (!e)
+		return NULL;
+	base = data_new(len, &off);
+	if (!base)
+		return NULL;
+	e->type = UKCOV_REGION_AREA;
+	e->image = image;
+	e->pid = (uint32_t)getpid();
+	e->data = off;
+	e->bytes = len;
+	e->area.kind = kind;
+	e->area.mode = hdr->mode;
+	e->area.tid = kind == UKCOV_AREA_THREAD
+			      ? (uint64_t)syscall(SYS_gettid)
+			      : 0;
+	e->area.handle = handle;
+	e->area.words = words;
+	e->area.count_at = 0;
+	e->area.seq = ti ? ti->seq : 0;
+	e->area.start_routine = ti ? (uint64_t)(uintptr_t)ti->start_routine : 0;
+	e->area.dropped = 0;
+	e->area.flags = 0;
+	if (kind == UKCOV_AREA_THREAD)
+		thread_comm(e->area.name);
+	k = __ukcov_obj_on(base, len, words, &e->area.dropped);
+	if (!k) {
+		munmap(base, len + 2 * page);
+		return NULL;
 	}
-	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, name, 15);
-	close(fd);
-	if (n > 0 && name[n - 1] == '\n')
-		name[n - 1] = 0;
+	entry_publish(e, UKCOV_REGION_LIVE);
+	*ep = e;
+	return k;
 }
 
-static void auto_thread_begin(void)
-{
-	struct auto_thread *t;
-	sigset_t ss;
+/* ---- The module map ---------------------------------------------------- */
 
-	if (!__ukcov_auto || my_auto)
-		return;
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return;
-	t->a.fd = open_area();
-	if (t->a.fd < 0 ||
-	    ukcov_ioctl(t->a.fd, KCOV_ENABLE, auto_mode)) {
-		if (t->a.fd >= 0)
-			ukcov_close(t->a.fd);
-		free(t);
-		return;
+struct scan {
+	bool force;
+	unsigned long long adds;
+};
+
+static bool module_known(uintptr_t base, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < nknown; i++)
+		if (known[i].base == base && !strcmp(known[i].path, path))
+			return true;
+	return false;
+}
+
+static void module_remember(uintptr_t base, const char *path)
+{
+	struct known_module *n;
+
+	if (nknown == known_cap) {
+		size_t cap = known_cap ? 2 * known_cap : 16;
+
+		n = realloc(known, cap * sizeof(*n));
+		if (!n)
+			return;
+		known = n;
+		known_cap = cap;
 	}
-	t->a.k = __ukcov_cur.local;
-	t->a.kind = UKCOV_AREA_THREAD;
-	t->a.tid = (pid_t)syscall(SYS_gettid);
-	my_auto = t;
-	__ukcov_lock(&auto_lock, &ss);
-	t->next = threads_list;
-	threads_list = t;
-	__ukcov_unlock(&auto_lock, &ss);
+	known[nknown].base = base;
+	known[nknown].path = strdup(path);
+	if (known[nknown].path)
+		nknown++;
 }
 
-static void unlink_thread(struct auto_thread *t)
+/* One module entry per executable segment: build id, then the path. */
+static void module_write(const struct dl_phdr_info *info, const char *path,
+			 const unsigned char *id, uint32_t idlen)
 {
-	struct auto_thread **pp;
-	sigset_t ss;
+	uint32_t plen = (uint32_t)strlen(path) + 1;
+	size_t len = (idlen + plen + page - 1) & ~(page - 1);
+	int i;
 
-	__ukcov_lock(&auto_lock, &ss);
-	for (pp = &threads_list; *pp; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			break;
-		}
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		struct ukcov_region_entry *e;
+		uint64_t off;
+		char *base;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		e = entry_new();
+		if (!e)
+			return;
+		base = data_new(len, &off);
+		if (!base)
+			return;
+		memcpy(base + page, id, idlen);
+		memcpy(base + page + idlen, path, plen);
+		munmap(base, len + 2 * page);
+		e->type = UKCOV_REGION_MODULE;
+		e->image = image;
+		e->pid = (uint32_t)getpid();
+		e->data = off;
+		e->bytes = idlen + plen;
+		e->module.base = info->dlpi_addr;
+		e->module.start = info->dlpi_addr + ph->p_vaddr;
+		e->module.end = e->module.start + ph->p_memsz;
+		e->module.build_id_len = idlen;
+		e->module.path_len = plen;
+		entry_publish(e, UKCOV_REGION_LIVE);
 	}
-	__ukcov_unlock(&auto_lock, &ss);
 }
 
-/* A thread exits (before its kcov is unbound): append its area. */
-static void auto_thread_end(void)
+static int module_scan(struct dl_phdr_info *info, size_t size, void *data)
 {
-	struct auto_thread *t = my_auto;
-	char name[16];
-
-	if (!t)
-		return;
-	my_auto = NULL;
-	unlink_thread(t);
-	thread_name(t->a.tid, name);
-	write_area(&t->a, name);
-	ukcov_ioctl(t->a.fd, KCOV_DISABLE, 0);
-	ukcov_close(t->a.fd);
-	free(t);
-}
-
-/* The executable segments of every loaded object, with build ids. */
-static int write_module(struct dl_phdr_info *info, size_t size, void *data)
-{
-	const unsigned char *build_id = NULL;
+	struct scan *sc = data;
+	const unsigned char *id = NULL;
 	char path[PATH_MAX];
-	uint32_t build_id_len = 0;
+	uint32_t idlen = 0;
 	int i;
 
 	(void)size;
-	(void)data;
+	/* Nothing loaded since the last look: stop at the first module. */
+	if (!sc->force && info->dlpi_adds == last_adds)
+		return 1;
+	sc->adds = info->dlpi_adds;
 	if (info->dlpi_name && info->dlpi_name[0]) {
-		strncpy(path, info->dlpi_name, sizeof(path) - 1);
-		path[sizeof(path) - 1] = 0;
+		snprintf(path, sizeof(path), "%s", info->dlpi_name);
 	} else {
 		ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
 
 		path[n > 0 ? n : 0] = 0;
 	}
-	if (!path[0] || !strncmp(path, "linux-vdso", 10))
+	if (!path[0] || !strncmp(path, "linux-vdso", 10) ||
+	    module_known(info->dlpi_addr, path))
 		return 0;
 	for (i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -312,174 +321,276 @@ static int write_module(struct dl_phdr_info *info, size_t size, void *data)
 		end = p + ph->p_memsz;
 		while (p + sizeof(ElfW(Nhdr)) <= end) {
 			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
-			const char *desc = p + sizeof(*n) + ((n->n_namesz + 3) & ~3u);
+			const char *desc =
+				p + sizeof(*n) + ((n->n_namesz + 3) & ~3u);
 
 			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
 			    !memcmp(p + sizeof(*n), "GNU", 4)) {
-				build_id = (const unsigned char *)desc;
-				build_id_len = n->n_descsz;
+				id = (const unsigned char *)desc;
+				idlen = n->n_descsz;
 			}
 			p = desc + ((n->n_descsz + 3) & ~3u);
 		}
 	}
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		struct ukcov_rec_module m;
-		struct ukcov_rec rec;
-		static const char zeros[8];
-		uint32_t path_len = (uint32_t)strlen(path) + 1;
-		size_t used = build_id_len + path_len;
-		struct iovec iov[5];
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		m.pid = (uint64_t)getpid();
-		m.base = info->dlpi_addr;
-		m.start = info->dlpi_addr + ph->p_vaddr;
-		m.end = m.start + ph->p_memsz;
-		m.build_id_len = build_id_len;
-		m.path_len = path_len;
-		rec.type = UKCOV_REC_MODULE;
-		rec.reserved = 0;
-		rec.size = sizeof(m) + ((used + 7) & ~(size_t)7);
-		iov[0] = (struct iovec){ &rec, sizeof(rec) };
-		iov[1] = (struct iovec){ &m, sizeof(m) };
-		iov[2] = (struct iovec){ (void *)build_id, build_id_len };
-		iov[3] = (struct iovec){ path, path_len };
-		iov[4] = (struct iovec){ (void *)zeros, ((used + 7) & ~(size_t)7) - used };
-		if (writev(out_fd, iov, 5) < 0)
-			return 1;
-	}
+	module_write(info, path, id, idlen);
+	module_remember(info->dlpi_addr, path);
 	return 0;
 }
 
-/* Process exit: the live threads' areas, the handles' areas, the modules. */
-__attribute__((destructor)) static void auto_exit(void)
-{
-	struct auto_thread *t;
-	unsigned int i;
-	char name[16];
-	sigset_t ss;
+/*
+ * Record the modules loaded since the last look (dl_iterate_phdr counts
+ * loads).  Task context only: dl_iterate_phdr takes the loader's lock.  A
+ * thread that finds another one scanning goes on without waiting (waiting
+ * here, under the loader's lock, for a thread a library constructor joins
+ * would deadlock): the other one records what there is.
+ */
+static int scanning;
 
-	if (!__ukcov_auto || out_fd < 0)
+static void modules_rescan(bool force)
+{
+	struct scan sc = { force, last_adds };
+
+	if (!hdr || __ukcov_cur.sig_depth ||
+	    __ukcov_in_vfork_child(&__ukcov_cur))
 		return;
-	/* This thread records no more: the dump must not change under us. */
-	__ukcov_gen_stop(&__ukcov_cur.gen);
-	__ukcov_lock(&auto_lock, &ss);
-	for (t = threads_list; t; t = t->next) {
-		thread_name(t->a.tid, name);
-		write_area(&t->a, name);
+	if (__atomic_exchange_n(&scanning, 1, __ATOMIC_ACQUIRE))
+		return;
+	dl_iterate_phdr(module_scan, &sc);
+	last_adds = sc.adds;
+	__atomic_store_n(&scanning, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- Threads ------------------------------------------------------------ */
+
+/* A thread starts (the main one in the constructor): its own area. */
+static void auto_thread_begin(const struct ukcov_thread_info *ti)
+{
+	struct ukcov_thread *th = &__ukcov_cur;
+	struct ukcov_region_entry *e;
+	struct ukcov *k;
+
+	if (!hdr || my_area.k)
+		return;
+	k = area_new(UKCOV_AREA_THREAD, 0, ti, &e);
+	if (!k)
+		return;
+	/* A thread the program had collect already keeps its own: the area
+	 * stays, empty (ukcov-run(1)). */
+	if (__ukcov_enable(k, th, kmode)) {
+		__ukcov_put(k);
+		return;
 	}
-	threads_list = NULL;
-	for (i = 0; i < nhandle_areas; i++)
-		write_area(&handle_areas[i], NULL);
-	nhandle_areas = 0;
-	__ukcov_unlock(&auto_lock, &ss);
-	dl_iterate_phdr(write_module, NULL);
-	__ukcov_auto = false;
+	my_area.e = e;
+	my_area.k = k;
+	modules_rescan(false);
+}
+
+/* The thread names itself: its area's label (ukcov-report(1)). */
+static void auto_thread_named(const char *name)
+{
+	struct ukcov_region_entry *e = my_area.e;
+
+	if (!e)
+		return;
+	memset(e->area.name, 0, sizeof(e->area.name));
+	strncpy(e->area.name, name, sizeof(e->area.name) - 1);
+	__atomic_or_fetch(&e->area.flags, UKCOV_AREA_NAMED, __ATOMIC_RELAXED);
+}
+
+/* The calling thread's area is finished: its last name, its state. */
+static void area_finish(void)
+{
+	struct ukcov_region_entry *e = my_area.e;
+	char name[16];
+
+	if (!e)
+		return;
+	thread_comm(name);
+	if (memcmp(name, e->area.name, sizeof(name))) {
+		memcpy(e->area.name, name, sizeof(name));
+		__atomic_or_fetch(&e->area.flags, UKCOV_AREA_NAMED,
+				  __ATOMIC_RELAXED);
+	}
+	entry_publish(e, UKCOV_REGION_DONE);
+}
+
+/* A thread ends, still bound: its area is finished, its kcov let go (the
+ * data stays in the region). */
+static void auto_thread_end(void)
+{
+	struct area a = my_area;
+
+	if (!a.k)
+		return;
+	area_finish();
+	my_area.e = NULL;
+	my_area.k = NULL;
+	__ukcov_disable(a.k, &__ukcov_cur);
+	__ukcov_put(a.k);
+	modules_rescan(false);
+}
+
+/* The process ends by exit, _exit, quick_exit or a return from main: the
+ * ending thread's area is finished; the others were cut short. */
+static void auto_process_exit(void)
+{
+	area_finish();
+	modules_rescan(false);
 }
 
 /*
- * A forked child starts afresh: the parent's collectors stay the parent's
- * (it writes them), the handle areas keep receiving the child's sections
- * through the inherited registry, and the forking thread gets a new kcov.
+ * A new process (fork, _Fork, clone): the parent's areas are the parent's
+ * (its handle areas keep getting this child's sections, through the
+ * inherited registry); this process records its own module map and
+ * threads.
  */
 static void auto_child(void)
 {
-	if (!__ukcov_auto)
-		return;
-	auto_lock = 0;
-	threads_list = NULL;
-	nhandle_areas = 0;
-	my_auto = NULL;
+	region_lock = 0;
+	scanning = 0;
+	my_area.e = NULL;
+	my_area.k = NULL;
+	nknown = 0; /* the parent's records are the parent's pid's */
+	last_adds = ~0ull;
+	modules_rescan(true);
 }
 
 static const struct ukcov_observer auto_observer = {
 	.thread_begin = auto_thread_begin,
 	.thread_end = auto_thread_end,
 	.child = auto_child,
+	.process_exit = auto_process_exit,
+	.thread_named = auto_thread_named,
 };
 
-static void parse_list(const char *var, uint32_t kind)
+/* ---- Start-up -------------------------------------------------------------- */
+
+/* A remote kcov collecting handle h, registered with no owner thread. */
+static void handle_area(uint32_t kind, uint64_t h)
 {
-	const char *s = getenv(var);
-	char buf[1024], *tok, *save;
-	unsigned long v;
+	struct ukcov_region_entry *e;
+	struct ukcov *k = area_new(kind, h, NULL, &e);
 
-	if (!s || !*s)
+	if (!k)
 		return;
-	if (strlen(s) >= sizeof(buf)) {
-		warn(var, "...", "longer than 1023 characters; ignored");
+	if (__ukcov_remote_enable_unbound(k, kmode, (unsigned int)words, h)) {
+		/* Taken already (the program registered it itself). */
+		__ukcov_put(k);
 		return;
 	}
-	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (kind == UKCOV_AREA_SIGNAL) {
-			int sig = signal_number(tok);
+	/* The area lives with the process: its reference is never put. */
+}
 
-			if (sig < 0)
-				warn(var, tok, "not a signal; ignored");
-			else
-				add_handle_area(kind, kcov_remote_handle(
-					UKCOV_SUBSYSTEM_SIGNAL, (uint64_t)sig));
-		} else if (!parse_ul(tok, &v) ||
-			   !__ukcov_handle_valid(v, false, true, false)) {
-			warn(var, tok, "not a global handle; ignored");
-		} else {
-			add_handle_area(kind, v);
-		}
+/* UKCOV_RUN: "<pid>:<fd>", both decimal, nothing else. */
+static bool parse_run(const char *s)
+{
+	unsigned long pid, fd;
+	char *end;
+
+	errno = 0;
+	pid = strtoul(s, &end, 10);
+	if (errno || end == s || *end != ':' || !pid || pid > INT_MAX)
+		return false;
+	s = end + 1;
+	fd = strtoul(s, &end, 10);
+	if (errno || end == s || *end || fd > INT_MAX)
+		return false;
+	run_pid = (int)pid;
+	run_fd = (int)fd;
+	return true;
+}
+
+/* Map the region's header, handles and index; check what ukcov-run wrote. */
+static bool region_open(void)
+{
+	struct ukcov_region_header *h;
+	struct stat st;
+	char path[64];
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", run_pid, run_fd);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && !fstat(run_fd, &st) && S_ISREG(st.st_mode))
+		fd = fcntl(run_fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size < UKCOV_REGION_DATA_OFF) {
+		if (fd >= 0)
+			close(fd);
+		return false;
 	}
+	p = mmap(NULL, UKCOV_REGION_DATA_OFF, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return false;
+	}
+	h = p;
+	if (memcmp(h->magic, UKCOV_REGION_MAGIC, 8) ||
+	    h->version != UKCOV_REGION_VERSION ||
+	    h->size != (uint64_t)st.st_size ||
+	    h->area_words < UKCOV_REGION_MIN_WORDS ||
+	    h->area_words > UKCOV_REGION_MAX_WORDS ||
+	    h->nhandles > UKCOV_REGION_MAX_HANDLES ||
+	    (h->mode != UKCOV_FILE_MODE_PC && h->mode != UKCOV_FILE_MODE_CMP)) {
+		munmap(p, UKCOV_REGION_DATA_OFF);
+		close(fd);
+		return false;
+	}
+	hdr = h;
+	entries = (struct ukcov_region_entry *)((char *)p +
+						UKCOV_REGION_INDEX_OFF);
+	rfd = fd;
+	rdev = st.st_dev;
+	rino = st.st_ino;
+	words = h->area_words;
+	kmode = h->mode == UKCOV_FILE_MODE_CMP ? KCOV_TRACE_CMP
+					       : KCOV_TRACE_PC;
+	return true;
 }
 
 void __ukcov_auto_init(void)
 {
-	const char *out = getenv("UKCOV_OUTPUT");
-	const char *s;
-	unsigned long v;
-	struct stat st;
+	const char *s = secure_getenv(UKCOV_REGION_ENV);
+	const uint64_t *handles;
+	struct ukcov_thread_info main_ti = { 0, NULL };
+	uint32_t i;
+	int sig;
 
-	if (!out || !*out)
-		return;
-	s = getenv("UKCOV_MODE");
-	if (s && !strcmp(s, "cmp"))
-		auto_mode = KCOV_TRACE_CMP;
-	else if (s && strcmp(s, "pc"))
-		warn("UKCOV_MODE", s, "not pc or cmp; using pc");
-	s = getenv("UKCOV_AREA_WORDS");
-	if (s) {
-		if (parse_ul(s, &v) && v >= 512 && v <= 0x10000000)
-			auto_words = v;
-		else
-			warn("UKCOV_AREA_WORDS", s,
-			     "not a size in 512..0x10000000; using 0x40000");
-	}
-	out_fd = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (out_fd < 0) {
-		warn("UKCOV_OUTPUT", out, strerror(errno));
+	if (!s) {
+		/* Never trust the environment of a privileged process. */
+		if (getauxval(AT_SECURE) && getenv(UKCOV_REGION_ENV))
+			__ukcov_warn(UKCOV_REGION_ENV " is ignored in a "
+				     "set-user-ID or set-group-ID program",
+				     NULL);
 		return;
 	}
-	if (fstat(out_fd, &st) == 0 && st.st_size == 0) {
-		/* Run without ukcov-run: start the file ourselves. */
-		struct ukcov_file_header h = { .version = UKCOV_FILE_VERSION,
-					       .word_size = 8 };
-
-		memcpy(h.magic, UKCOV_FILE_MAGIC, 8);
-		if (write(out_fd, &h, sizeof(h)) != sizeof(h))
-			return;
+	page = (size_t)sysconf(_SC_PAGESIZE);
+	if (!parse_run(s) || !region_open()) {
+		__ukcov_warn(UKCOV_REGION_ENV "=", s, ": not ukcov-run's "
+			     "region; this process is not collected", NULL);
+		return;
 	}
-	__ukcov_auto = true;
-	s = getenv("UKCOV_COMMON");
-	if (!s || strcmp(s, "0")) {
+	image = (uint32_t)__atomic_add_fetch(&hdr->images, 1,
+					     __ATOMIC_RELAXED);
+	modules_rescan(true);
+	if (hdr->flags & UKCOV_REGION_COMMON) {
 		uint64_t h = kcov_remote_handle(KCOV_SUBSYSTEM_COMMON,
 						(uint64_t)getpid() & 0xffffffff);
 
-		add_handle_area(UKCOV_AREA_COMMON, h);
-		if (nhandle_areas)
-			__ukcov_cur.common_handle = h;
+		handle_area(UKCOV_AREA_COMMON, h);
+		__ukcov_cur.common_handle = h;
 	}
-	parse_list("UKCOV_HANDLES", UKCOV_AREA_HANDLE);
-	parse_list("UKCOV_SIGNALS", UKCOV_AREA_SIGNAL);
+	handles = (const uint64_t *)((const char *)hdr +
+				     UKCOV_REGION_HANDLES_OFF);
+	for (i = 0; i < hdr->nhandles; i++)
+		if (__ukcov_handle_valid(handles[i], false, true, false))
+			handle_area(UKCOV_AREA_HANDLE, handles[i]);
+	for (sig = 1; sig < 128 && sig < _NSIG; sig++)
+		if (hdr->signals[sig / 64] & (1ull << (sig % 64)))
+			handle_area(UKCOV_AREA_SIGNAL,
+				    kcov_remote_handle(UKCOV_SUBSYSTEM_SIGNAL,
+						       (uint64_t)sig));
 	__ukcov_observe(&auto_observer);
-	auto_thread_begin();
+	auto_thread_begin(&main_ti);
 }

@@ -62,6 +62,14 @@ void __sanitizer_cov_trace_switch(ukcov_u64 val, ukcov_u64 *cases);
 __thread struct ukcov_thread __ukcov_cur
 	__attribute__((tls_model(UKCOV_TLS_MODEL))) hidden;
 
+/*
+ * The static library: a program that calls nothing of ukcov's but the
+ * callbacks links only this object from the archive.  This reference pulls
+ * in the initialisation (its constructor, ukcov-run's collector, the
+ * routes) with it.
+ */
+__attribute__((used)) static void (*const keep_init)(void) = __ukcov_init;
+
 /* The cold path: the area is full (or its count was scribbled over). */
 NOCOV_INLINE void note_drop(struct ukcov_gen *g)
 {

@@ -295,9 +295,14 @@ struct ukcov {
 		char *base;	/* the guard page before the mapping */
 		size_t len;	/* the mapping's page-rounded length */
 	} guards[4];
-	/* Statistics (ukcov_get_stats).  dropped is written by the bound
-	 * thread's callbacks only; the others under lock. */
+	/* Statistics (ukcov_get_stats).  *drops is written by the bound
+	 * thread's callbacks only, and by appends under lock; the others
+	 * under lock.  drops is &dropped, or where ukcov-run reads it. */
 	unsigned long dropped;
+	unsigned long *drops;
+	/* The area is not faulted in at enable (ukcov-run's, which may be
+	 * large and mostly unwritten): pages come at first write. */
+	bool lazy;
 	unsigned long sections_appended;	/* atomic */
 	unsigned long sections_discarded;	/* atomic */
 	unsigned long sections_skipped;		/* atomic */
@@ -340,6 +345,20 @@ hidden void __ukcov_signal_init(void);
 
 /* kcov.c */
 hidden struct ukcov *__ukcov_obj_get(int fd);
+/*
+ * A kcov on memory the caller mapped (ukcov-run's region, autorun.c): a
+ * PROT_NONE page at base, the area's words, the shared page, a PROT_NONE
+ * page; map_len covers the area and the shared page.  No descriptor: the
+ * caller holds the one reference, and the memory goes with the object.
+ * The object is READY; drops counts the entries it loses.  NULL if none.
+ */
+hidden struct ukcov *__ukcov_obj_on(char *base, size_t map_len,
+				    unsigned long words,
+				    unsigned long *drops);
+/* KCOV_ENABLE and KCOV_DISABLE of k by th, without a descriptor. */
+hidden int __ukcov_enable(struct ukcov *k, struct ukcov_thread *th,
+			  unsigned long mode);
+hidden int __ukcov_disable(struct ukcov *k, struct ukcov_thread *th);
 hidden int __ukcov_arg_to_mode(unsigned long arg);
 hidden bool __ukcov_tryget(struct ukcov *k);
 hidden void __ukcov_put(struct ukcov *k);
@@ -399,16 +418,28 @@ hidden int __ukcov_thread_create(int (*real)(pthread_t *,
  * Lifecycle observers: ukcov-run's collector (autorun.c) subscribes; the
  * core calls them and knows nothing else of it.  Each hook may be NULL.
  */
+struct ukcov_thread_info {
+	uint64_t seq;		/* creation order in the process: 0 for the
+				 * main thread (and a new process's thread),
+				 * then 1, 2... in pthread_create order */
+	void *start_routine;	/* NULL for the main thread */
+};
 struct ukcov_observer {
 	/* A thread starts (one pthread_create made, or the forking thread
 	 * in a new process, after child): in that thread. */
-	void (*thread_begin)(void);
+	void (*thread_begin)(const struct ukcov_thread_info *ti);
 	/* A thread ends, in that thread, its sections already closed. */
 	void (*thread_end)(void);
 	/* A new process, in the child, before thread_begin. */
 	void (*child)(void);
+	/* The process ends (exit, _exit, _Exit, quick_exit, a return from
+	 * main), in the thread that ends it, its contexts closed. */
+	void (*process_exit)(void);
+	/* The calling thread named itself (pthread_setname_np). */
+	void (*thread_named)(const char *name);
 };
 hidden void __ukcov_observe(const struct ukcov_observer *o);
+hidden void __ukcov_notify_thread_named(const char *name);
 
 /* routes.c */
 hidden void __ukcov_routes_init(void);

@@ -359,6 +359,7 @@ int ukcov_open(void)
 	memset((char *)k + sizeof(k->refcount), 0,
 	       sizeof(*k) - sizeof(k->refcount));
 	k->sequence = 1;
+	k->drops = &k->dropped;
 	k->fd = fd;
 	k->file_ref = true;
 	k->dev = st.st_dev;
@@ -508,7 +509,8 @@ static int enable(struct ukcov *k, struct ukcov_thread *th, unsigned long arg)
 		ret = mode;
 		goto out;
 	}
-	fault_in(k);
+	if (!k->lazy)
+		fault_in(k);
 	k->mode = (unsigned int)mode;
 	k->t = th;
 	__atomic_add_fetch(&k->refcount, 1, __ATOMIC_RELAXED);
@@ -518,7 +520,7 @@ static int enable(struct ukcov *k, struct ukcov_thread *th, unsigned long arg)
 	g.cap = ukcov_capacity(g.mode, k->size);
 	g.kcov = k;
 	g.sequence = k->sequence;
-	g.dropped = &k->dropped;
+	g.dropped = k->drops;
 	__ukcov_gen_start(__ukcov_base_gen(th), &g);
 out:
 	__ukcov_unlock(&k->lock, &ss);
@@ -567,6 +569,53 @@ static int disable(struct ukcov *k, struct ukcov_thread *th, unsigned long arg)
 	return 0;
 }
 
+int __ukcov_enable(struct ukcov *k, struct ukcov_thread *th,
+		   unsigned long mode)
+{
+	return enable(k, th, mode);
+}
+
+int __ukcov_disable(struct ukcov *k, struct ukcov_thread *th)
+{
+	return disable(k, th, 0);
+}
+
+/*
+ * A kcov on memory the caller mapped: see internal.h.  Like ukcov_open and
+ * KCOV_INIT_TRACE, without the memfd: the live list holds it (fork's
+ * handlers reset its lock), no descriptor refers to it.
+ */
+struct ukcov *__ukcov_obj_on(char *base, size_t map_len, unsigned long words,
+			     unsigned long *drops)
+{
+	struct ukcov *k;
+	sigset_t ss;
+
+	__ukcov_init();
+	__ukcov_lock(&objs_lock, &ss);
+	k = obj_alloc();
+	if (k) {
+		memset((char *)k + sizeof(k->refcount), 0,
+		       sizeof(*k) - sizeof(k->refcount));
+		k->sequence = 1;
+		k->drops = drops ? drops : &k->dropped;
+		k->fd = -1;
+		k->area = (unsigned long *)(base + page_size);
+		k->size = words;
+		k->map_len = map_len;
+		k->shared = (struct ukcov_shared *)(base + page_size +
+						    map_len - page_size);
+		k->mode = UKCOV_MODE_INIT;
+		k->lazy = true;
+		/* Pairs with the acquire CAS in __ukcov_tryget. */
+		__atomic_store_n(&k->refcount, 1, __ATOMIC_RELEASE);
+		k->next = live_objs;
+		live_objs = k;
+	}
+	__ukcov_unlock(&objs_lock, &ss);
+	return k;
+}
+
 static int reset_trace(struct ukcov *k, struct ukcov_thread *th,
 		       unsigned long arg)
 {
@@ -604,7 +653,7 @@ int ukcov_get_stats(int fd, struct ukcov_stats *st)
 	if (!k)
 		return -1;
 	__ukcov_lock(&k->lock, &ss);
-	st->entries_dropped = READ_ONCE(k->dropped);
+	st->entries_dropped = READ_ONCE(*k->drops);
 	st->sections_appended = READ_ONCE(k->sections_appended);
 	st->sections_discarded = READ_ONCE(k->sections_discarded);
 	st->sections_skipped = READ_ONCE(k->sections_skipped);

@@ -415,14 +415,14 @@ static void move_area(struct ukcov *k, unsigned long n,
 	unsigned long len = READ_ONCE(dst[0]);
 
 	if (len > cap) {
-		k->dropped += n + dropped;
+		*k->drops += n + dropped;
 		return;
 	}
 	if (n > cap - len) {
 		dropped += n - (cap - len);
 		n = cap - len;
 	}
-	k->dropped += dropped;
+	*k->drops += dropped;
 	memcpy(dst + 1 + len * ew, entries, n * ew * sizeof(unsigned long));
 	smp_store_release(&dst[0], len + n);
 }

@@ -158,6 +158,8 @@ typedef pid_t (*fork_fn)(void);
 typedef int (*clone_fn)(int (*)(void *), void *, int, void *, ...);
 typedef void (*jump_fn)(void *, int) __attribute__((noreturn));
 
+UKCOV_DECLARE_INTERCEPTOR(pthread_setname_np);
+static int (*real_pthread_setname_np)(pthread_t, const char *);
 static pthread_create_fn real_pthread_create;
 static noreturn_ptr_fn real_pthread_exit;
 static fork_fn real__Fork, real_vfork, real_fork;
@@ -173,6 +175,9 @@ void __ukcov_routes_init(void)
 				 UKCOV_FALLBACK(name))
 	RESOLVE(real_pthread_create, pthread_create_fn, pthread_create);
 	RESOLVE(real_pthread_exit, noreturn_ptr_fn, pthread_exit);
+	real_pthread_setname_np = (int (*)(pthread_t, const char *))
+		__ukcov_next("pthread_setname_np",
+			     UKCOV_INTERCEPTOR(pthread_setname_np), NULL);
 	real__Fork = (fork_fn)__ukcov_next("_Fork", UKCOV_INTERCEPTOR(_Fork),
 					   FALLBACK__Fork);
 	real_vfork = (fork_fn)__ukcov_next("vfork", UKCOV_INTERCEPTOR(vfork),
@@ -212,6 +217,22 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 		return EAGAIN;
 	return __ukcov_thread_create(real_pthread_create, thread, attr, fn,
 				     arg);
+}
+
+/* ukcov-run labels a thread by the name it gives itself (autorun.c). */
+
+UKCOV_ROUTE int pthread_setname_np(pthread_t t, const char *name);
+int pthread_setname_np(pthread_t t, const char *name)
+{
+	int ret;
+
+	READY(real_pthread_setname_np);
+	if (!real_pthread_setname_np)
+		return ENOSYS;
+	ret = real_pthread_setname_np(t, name);
+	if (!ret && pthread_equal(t, pthread_self()))
+		__ukcov_notify_thread_named(name);
+	return ret;
 }
 
 /* Every handler and section of the thread is left: closed as at return. */

@@ -102,13 +102,21 @@ void __ukcov_observe(const struct ukcov_observer *o)
 		observers[nobservers++] = o;
 }
 
-#define NOTIFY(hook)                                                           \
+#define NOTIFY(hook, ...)                                                      \
 	do {                                                                   \
 		unsigned int i_;                                               \
 		for (i_ = 0; i_ < nobservers; i_++)                            \
 			if (observers[i_]->hook)                               \
-				observers[i_]->hook();                         \
+				observers[i_]->hook(__VA_ARGS__);              \
 	} while (0)
+
+void __ukcov_notify_thread_named(const char *name)
+{
+	NOTIFY(thread_named, name);
+}
+
+/* Threads created in this process, for their creation order. */
+static uint64_t thread_seq;
 
 /* --- Handler contexts -------------------------------------------------- */
 
@@ -214,7 +222,7 @@ static void ctx_feed(struct ukcov_thread *th, struct ukcov_ctx *c, bool task,
 	g->cap = ukcov_capacity(k->mode, k->size);
 	g->kcov = k;
 	g->sequence = k->sequence;
-	g->dropped = &k->dropped;
+	g->dropped = k->drops;
 }
 
 /*
@@ -360,7 +368,7 @@ static void thread_exit(void *p)
 	__ukcov_ctx_unwind(th, &th->task_ctx, 0);
 	thread_unlist(th);
 	/* ukcov-run's collector: the thread's own area, still bound. */
-	NOTIFY(thread_end);
+	NOTIFY(thread_end, );
 	__ukcov_thread_unbind(th);
 }
 
@@ -421,6 +429,7 @@ void __ukcov_process_exit(void)
 		return; /* the parent's process goes on */
 	__ukcov_leave_all();
 	flush_other_threads(th);
+	NOTIFY(process_exit, );
 }
 
 /* --- New processes ------------------------------------------------------ */
@@ -476,8 +485,13 @@ void __ukcov_task_init_child(bool from_atfork)
 		__ukcov_gen_stop(&f->saved);
 	}
 	/* Under ukcov-run, the child collects for itself from here on. */
-	NOTIFY(child);
-	NOTIFY(thread_begin);
+	thread_seq = 0;
+	NOTIFY(child, );
+	{
+		struct ukcov_thread_info ti = { 0, NULL };
+
+		NOTIFY(thread_begin, &ti);
+	}
 }
 
 /*
@@ -563,15 +577,17 @@ struct start_args {
 	void *(*fn)(void *);
 	void *arg;
 	uint64_t common_handle;
+	uint64_t seq;
 };
 
 static void *thread_start(void *p)
 {
 	struct start_args a = *(struct start_args *)p;
+	struct ukcov_thread_info ti = { a.seq, (void *)a.fn };
 
 	free(p);
 	__ukcov_cur.common_handle = a.common_handle;
-	NOTIFY(thread_begin);
+	NOTIFY(thread_begin, &ti);
 	return a.fn(a.arg);
 }
 
@@ -595,6 +611,9 @@ int __ukcov_thread_create(int (*real)(pthread_t *, const pthread_attr_t *,
 	a->fn = fn;
 	a->arg = arg;
 	a->common_handle = h;
+	/* Numbered by the creator: the order does not depend on which new
+	 * thread runs first. */
+	a->seq = __atomic_add_fetch(&thread_seq, 1, __ATOMIC_RELAXED);
 	ret = real(thread, attr, thread_start, a);
 	if (ret)
 		free(a);

@@ -8,7 +8,7 @@
  *     runtime shadowing ukcov's callbacks would leave none);
  *   - the process has exactly one ukcov runtime: the executable's own
  *     (libukcov.a) or libukcov.so, as the argument says, never both.
- * Under ukcov-run (UKCOV_OUTPUT set), whose collection a KCOV_ENABLE of
+ * Under ukcov-run (UKCOV_RUN set), whose collection a KCOV_ENABLE of
  * its own would refuse (EBUSY), it only checks the runtime and calls the
  * functions, for ukcov-report to find.
  * Usage: main static|shared PLUGIN.  Exit 0 = pass, 1 = fail.
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 		      "the runtime is libukcov.so");
 	}
 
-	if (getenv("UKCOV_OUTPUT")) {
+	if (getenv("UKCOV_RUN")) {
 		printf("result %d\n", work(score));
 		return failed;
 	}
