@@ -110,7 +110,7 @@ fuzz-cov: $(FUZZ_BUILD)/ukcov-fuzz-cov
 	llvm-cov report $(FUZZ_BUILD)/ukcov-fuzz-cov \
 		-instr-profile=$(FUZZ_BUILD)/cov.profdata $(FUZZ_RT_SRCS)
 
-# ---- stress (issue 7, item 5) ----------------------------------------
+# ---- stress (issue 7, item 5; route-stress: issue 10) ------------------
 # The stress tests for DURATION seconds each (UKCOV_STRESS_SECONDS; for
 # thread-churn UKCOV_CHURN_SECONDS, with up to STRESS_CHURN_THREADS
 # threads), in the plain (gcc, shared library), ASan+UBSan and TSan builds.
@@ -119,7 +119,7 @@ fuzz-cov: $(FUZZ_BUILD)/ukcov-fuzz-cov
 DURATION ?= 10
 STRESS_CHURN_THREADS ?= 100000
 STRESS_TESTS := remote-stress signal-storm threads-isolation thread-churn \
-	fork-stress
+	fork-stress route-stress
 stress:
 	@fail=0; for b in "build:" "build-asan:SAN=address" \
 			"build-tsan:SAN=thread"; do \
