@@ -241,10 +241,16 @@ extern __thread struct ukcov_thread __ukcov_cur
  * identity (its pid, and the low 32 bits of its start time, so that a pid
  * used again is not taken for the holder), is taken inside kcov->lock (so,
  * within a process, the rule of __ukcov_klock covers it), and is taken over
- * from a holder that died, a zombie included (kcov.c).
+ * from a holder that died, a zombie included (kcov.c).  Linux's sequence
+ * check is made against sequence here, under the lock: the owner's
+ * DISABLE in the parent is seen by a child's appends.
  */
 struct ukcov_shared {
 	uint64_t append_lock;
+	/* The owner's session (kcov->sequence), written under append_lock:
+	 * a forked child's sections carry its copy's, and are appended only
+	 * while the owner is still in that session. */
+	uint32_t sequence;
 };
 hidden void __ukcov_append_lock(struct ukcov_shared *s);
 hidden void __ukcov_append_unlock(struct ukcov_shared *s);

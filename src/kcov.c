@@ -419,6 +419,12 @@ void __ukcov_reset_locked(struct ukcov *k)
 	k->remote = false;
 	k->remote_size = 0;
 	k->sequence++;
+	/* Other processes' appends see the new session from now on. */
+	if (k->shared) {
+		__ukcov_append_lock(k->shared);
+		WRITE_ONCE(k->shared->sequence, k->sequence);
+		__ukcov_append_unlock(k->shared);
+	}
 }
 
 static int init_trace(struct ukcov *k, int fd, unsigned long size)
@@ -457,6 +463,7 @@ static int init_trace(struct ukcov *k, int fd, unsigned long size)
 	k->size = size;
 	k->map_len = len;
 	k->shared = (struct ukcov_shared *)(base + len);
+	WRITE_ONCE(k->shared->sequence, k->sequence);
 	k->mode = UKCOV_MODE_INIT;
 	__ukcov_unlock(&k->lock, &ss);
 	return 0;
@@ -605,6 +612,7 @@ struct ukcov *__ukcov_obj_on(char *base, size_t map_len, unsigned long words,
 		k->map_len = map_len;
 		k->shared = (struct ukcov_shared *)(base + page_size +
 						    map_len - page_size);
+		WRITE_ONCE(k->shared->sequence, k->sequence);
 		k->mode = UKCOV_MODE_INIT;
 		k->lazy = true;
 		/* Pairs with the acquire CAS in __ukcov_tryget. */

@@ -427,13 +427,23 @@ static void move_area(struct ukcov *k, unsigned long n,
 	smp_store_release(&dst[0], len + n);
 }
 
-/* move_area, serialised with appenders in other processes. */
-static void append_section(struct ukcov *k, unsigned long n,
-			   const unsigned long *entries, unsigned long dropped)
+/*
+ * move_area, serialised with appenders in other processes, if the owner is
+ * still in session seq: in a forked child, k is a copy, and only the
+ * shared page knows of the owner's DISABLE since the fork.
+ */
+static bool append_section(struct ukcov *k, unsigned int seq,
+			   unsigned long n, const unsigned long *entries,
+			   unsigned long dropped)
 {
+	bool same;
+
 	__ukcov_append_lock(k->shared);
-	move_area(k, n, entries, dropped);
+	same = READ_ONCE(k->shared->sequence) == seq;
+	if (same)
+		move_area(k, n, entries, dropped);
 	__ukcov_append_unlock(k->shared);
+	return same;
 }
 
 static inline unsigned long min_ul(unsigned long a, unsigned long b)
@@ -647,9 +657,10 @@ void __ukcov_section_append(struct ukcov_thread *th, struct ukcov *k,
 		 * same session means the same mode as at the start: the count
 		 * is bounded by the section buffer's capacity in it.
 		 */
-		if (seq == k->sequence && k->remote) {
-			n = min_ul(n, ukcov_capacity(k->mode, words));
-			append_section(k, n, entries, dropped);
+		if (seq == k->sequence && k->remote &&
+		    append_section(k, seq,
+				   min_ul(n, ukcov_capacity(k->mode, words)),
+				   entries, dropped)) {
 			__atomic_add_fetch(&k->sections_appended, 1,
 					   __ATOMIC_RELAXED);
 		} else {

@@ -204,8 +204,12 @@ static int child(int fd, unsigned long *area, unsigned long n)
 		section(H2, 3);
 		if (ukcov_get_stats(owner2.fd, &b))
 			return 16;
-		found = a.sections_appended + a.sections_skipped !=
-			b.sections_appended + b.sections_skipped;
+		/* Discarded counts as found: the owner's DISABLE since the
+		 * fork ends the session the child's copy knew. */
+		found = a.sections_appended + a.sections_skipped +
+				a.sections_discarded !=
+			b.sections_appended + b.sections_skipped +
+				b.sections_discarded;
 		in_local = t_count_in(&k, r_sec);
 		if (registered && !found)
 			return 17; /* registered at the fork, yet not found */
