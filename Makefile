@@ -102,7 +102,7 @@ lib: $(BUILD)/lib$(NAME).so $(ARCHIVE) $(BUILD)/$(NAME).pc \
 # of its names: ukcov's weak exit would satisfy exit itself).  ukcov-cc adds
 # them to -static links.
 STATIC_ANCHORS := __pthread_create_2_1 __pthread_exit __new_quick_exit \
-	__libc_longjmp __run_exit_handlers
+	__libc_longjmp __run_exit_handlers __pthread_setname_np
 $(BUILD)/$(NAME)-static.ldflags: Makefile
 	@mkdir -p $(dir $@)
 	echo "$(foreach s,$(STATIC_ANCHORS),-Wl,-u,$(s))" > $@

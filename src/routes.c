@@ -159,6 +159,7 @@ typedef int (*clone_fn)(int (*)(void *), void *, int, void *, ...);
 typedef void (*jump_fn)(void *, int) __attribute__((noreturn));
 
 UKCOV_DECLARE_INTERCEPTOR(pthread_setname_np);
+UKCOV_DECLARE_FALLBACK(pthread_setname_np, "__pthread_setname_np");
 static int (*real_pthread_setname_np)(pthread_t, const char *);
 static pthread_create_fn real_pthread_create;
 static noreturn_ptr_fn real_pthread_exit;
@@ -177,7 +178,8 @@ void __ukcov_routes_init(void)
 	RESOLVE(real_pthread_exit, noreturn_ptr_fn, pthread_exit);
 	real_pthread_setname_np = (int (*)(pthread_t, const char *))
 		__ukcov_next("pthread_setname_np",
-			     UKCOV_INTERCEPTOR(pthread_setname_np), NULL);
+			     UKCOV_INTERCEPTOR(pthread_setname_np),
+			     UKCOV_FALLBACK(pthread_setname_np));
 	real__Fork = (fork_fn)__ukcov_next("_Fork", UKCOV_INTERCEPTOR(_Fork),
 					   FALLBACK__Fork);
 	real_vfork = (fork_fn)__ukcov_next("vfork", UKCOV_INTERCEPTOR(vfork),
