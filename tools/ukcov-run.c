@@ -443,14 +443,10 @@ static void out_create(struct out *o, const char *path)
 /* One record (its pieces), whole or not at all. */
 static void out_write(struct out *o, struct iovec *iov, int n)
 {
-	size_t want = 0;
 	ssize_t w;
-	int i;
 
 	if (o->err)
 		return;
-	for (i = 0; i < n; i++)
-		want += iov[i].iov_len;
 	while (n) {
 		w = writev(o->fd, iov, n);
 		if (w < 0 && errno == EINTR)
@@ -462,7 +458,6 @@ static void out_write(struct out *o, struct iovec *iov, int n)
 				o->err = errno;
 			return;
 		}
-		want -= (size_t)w;
 		while (n && (size_t)w >= iov->iov_len) {
 			w -= (ssize_t)iov->iov_len;
 			iov++;
