@@ -103,7 +103,9 @@ static bool proc_alive(int pid, uint64_t *start)
 		return exists;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	/* Not close(): its route takes objs_lock, which a new child of a
+	 * raw clone() may have inherited held (ident_of below). */
+	syscall(SYS_close, fd);
 	errno = e;
 	if (n <= 0)
 		return false;
@@ -1172,9 +1174,9 @@ void __ukcov_kcov_atfork_child(bool from_atfork)
 
 	for (k = live_objs; k; k = k->next)
 		k->lock = 0;
-	my_ident = ident_of(getpid());
 	if (from_atfork)
 		__ukcov_unlock(&objs_lock, &fork_ss);
 	else
 		objs_lock = 0;
+	my_ident = ident_of(getpid());
 }
