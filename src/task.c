@@ -507,12 +507,24 @@ void __ukcov_vfork_enter(void)
 {
 	struct ukcov_thread *th = &__ukcov_cur;
 
-	if (th->vfork_depth++)
+	if (th->vfork_depth) {
+		th->vfork_depth++;
 		return;
+	}
+	/*
+	 * Saved before the depth says "vfork child": a handler that runs
+	 * until then returns through hframe_exit and leaves the state as it
+	 * found it; one that runs after skips hframe_exit (the child shares
+	 * this thread state) and leaves its frame linked, which
+	 * __ukcov_vfork_leave then overwrites with what is saved here.
+	 */
 	th->vfork_save.gen = th->gen;
 	th->vfork_save.ctx = th->ctx;
 	th->vfork_save.hframes = th->hframes;
 	th->vfork_save.sig_depth = th->sig_depth;
+	barrier();
+	th->vfork_depth = 1;
+	barrier();
 	__ukcov_gen_stop(&th->gen);
 }
 
@@ -523,8 +535,11 @@ void __ukcov_vfork_leave(long ret)
 
 	if (ret == 0 || !th->vfork_depth)
 		return;
+	/* Depth first: a handler that runs between the two is exited by
+	 * hframe_exit as usual, and what it restores is overwritten here. */
 	if (--th->vfork_depth)
 		return;
+	barrier();
 	th->ctx = th->vfork_save.ctx;
 	th->hframes = th->vfork_save.hframes;
 	th->sig_depth = th->vfork_save.sig_depth;

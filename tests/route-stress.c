@@ -320,6 +320,9 @@ struct slot {
 	int idx;
 	struct t_kcov local;
 	unsigned int seed;
+	unsigned int route;	/* this iteration's a and r, for messages */
+	unsigned int route_r;
+	unsigned int prev, prev_r;	/* the iteration before */
 };
 
 static struct slot slots[NW];
@@ -840,8 +843,13 @@ T_NOCOV static void check_local(struct slot *s, const unsigned long *s1,
 		       "registered, yet its code is in the local trace",
 		       s->idx);
 	if (!t_count_in(&s->local, t_range_of((const void *)local_work)))
-		t_fail("worker %d: its own code is not recorded after a route",
-		       s->idx);
+		t_fail("worker %d: its own code is not recorded after route "
+		       "%u (r %#x; before it %u, r %#x): %lu entries, "
+		       "first %s",
+		       s->idx, s->route, s->route_r, s->prev, s->prev_r,
+		       (unsigned long)__atomic_load_n(&s->local.area[0],
+						      __ATOMIC_RELAXED),
+		       s->local.area[0] ? name_of(s->local.area[1]) : "-");
 	if (fell)
 		COUNT(fell_local);
 }
@@ -880,6 +888,10 @@ static void *worker(void *p)
 		int o = (int)((r >> 10) % NOWN);
 
 		r = next_rand(&s->seed);
+		s->prev = s->route;
+		s->prev_r = s->route_r;
+		s->route = a;
+		s->route_r = r;
 		seq_snap(s1);
 		t_set_count(&s->local, 0);
 		local_work(2);
