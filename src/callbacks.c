@@ -15,9 +15,14 @@
  *      stores-then-barrier-then-mode in __ukcov_gen_start);
  *   2. bound the count read from word 0 against the capacity *before* any
  *      arithmetic on it: user code may have written anything there;
- *   3. publish count + 1, barrier, then store the entry, so that a
- *      re-entrant writer never reuses the slot being filled (Linux moved to
- *      this order in 2022 for the same reason).
+ *   3. store the entry, then publish count + 1 (a release store: a plain
+ *      store on x86), so that whoever reads the count (the thread itself
+ *      after a signal handler left it by longjmp, another thread flushing
+ *      its sections at the process's end, a reader of its area) finds
+ *      every counted entry written.  Linux publishes the count first (its
+ *      2022 fix) because an interrupt may append to the buffer it
+ *      interrupted; here a handler never feeds what it interrupts (it
+ *      saves the feed and starts with none), so no writer re-enters.
  */
 #include "internal.h"
 
@@ -98,9 +103,8 @@ NOCOV_HOT void __sanitizer_cov_trace_pc(void)
 		note_drop(g);
 		return;
 	}
-	WRITE_ONCE(area[0], count + 1);
-	barrier();
 	area[count + 1] = RET_IP();
+	smp_store_release(&area[0], count + 1);
 }
 
 /* Append one comparison record; ip is the callback's return address. */
@@ -120,13 +124,12 @@ NOCOV_INLINE void write_cmp(uint64_t type, uint64_t a1, uint64_t a2,
 		note_drop(g);
 		return;
 	}
-	WRITE_ONCE(area[0], count + 1);
-	barrier();
 	rec = area + 1 + count * UKCOV_WORDS_PER_CMP;
 	rec[0] = type;
 	rec[1] = a1;
 	rec[2] = a2;
 	rec[3] = ip;
+	smp_store_release(&area[0], count + 1);
 }
 
 #define CMP_SIZE(n) KCOV_CMP_SIZE(n)

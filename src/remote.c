@@ -712,15 +712,16 @@ void __ukcov_section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 
 /*
  * The exit flush: another thread's section, taken from it with a CAS, is
- * still being written.  Its last counted entry may not be stored yet (the
- * callbacks publish the count first), so all but that one are appended.
+ * still being written.  The callbacks store an entry before they publish
+ * the count that includes it (release; acquire here): every counted entry
+ * is there.
  */
 void __ukcov_section_flush(struct ukcov_thread *self, struct ukcov_frame *f)
 {
-	unsigned long n = READ_ONCE(f->buf[0]);
+	unsigned long n = smp_load_acquire(&f->buf[0]);
 
-	__ukcov_section_append(self, f->kcov, f->sequence, n ? n - 1 : 0,
-			       f->words, f->buf + 1, READ_ONCE(f->dropped));
+	__ukcov_section_append(self, f->kcov, f->sequence, n, f->words,
+			       f->buf + 1, READ_ONCE(f->dropped));
 }
 
 void ukcov_remote_stop(void)
