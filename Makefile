@@ -38,7 +38,7 @@ endif
 # The runtime: never -fsanitize-coverage.  The callbacks additionally get no
 # stack protector, no sanitizer and no instrumentation of any kind.
 LIB_SRCS := src/callbacks.c src/kcov.c src/task.c src/routes.c src/remote.c \
-	src/signal.c src/autorun.c
+	src/signal.c src/autorun.c src/unique.c
 LIB_ASM := $(wildcard src/routes-$(shell uname -m).S)
 LIB_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -fno-semantic-interposition
 # -fexceptions: the cleanups that end a handler frame or a captured section
@@ -102,7 +102,7 @@ lib: $(BUILD)/lib$(NAME).so $(ARCHIVE) $(BUILD)/$(NAME).pc \
 # of its names: ukcov's weak exit would satisfy exit itself).  ukcov-cc adds
 # them to -static links.
 STATIC_ANCHORS := __pthread_create_2_1 __pthread_exit __new_quick_exit \
-	__libc_longjmp __run_exit_handlers __pthread_setname_np
+	__libc_longjmp __run_exit_handlers __dlclose __pthread_setname_np
 $(BUILD)/$(NAME)-static.ldflags: Makefile
 	@mkdir -p $(dir $@)
 	echo "$(foreach s,$(STATIC_ANCHORS),-Wl,-u,$(s))" > $@
@@ -162,7 +162,30 @@ $(BUILD)/tests/lib%.so: tests/lib/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -fPIC -shared -o $@ $<
 
-tests: $(TESTS) $(TEST_LIBS)
+# clang's trace-pc-guard: the unique-mode tests again, with the other index
+# scheme (guards numbered at init instead of PC ranges).  gcc has no guards.
+ifneq ($(shell $(CC) --version 2>/dev/null | grep -c clang),0)
+GUARD_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%-guard.t,$(sort $(wildcard tests/unique-*.c)))
+TESTS += $(GUARD_TESTS)
+$(BUILD)/tests/%-guard.t: tests/%.c $(BUILD)/tests/helpers.o $(LIB_DEP) tests/helpers/helpers.h
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -fsanitize-coverage=trace-pc-guard,trace-cmp -DT_GUARD \
+		-Itests/helpers -o $@ $< $(BUILD)/tests/helpers.o -rdynamic \
+		$(LINK_UKCOV) $(LDLIBS) -ldl
+endif
+
+# Instrumented plugins the unique-mode tests dlopen: one source, two
+# modules of the same layout (tests/cov-lib/plugin.c).  Their callbacks
+# resolve to the program's libukcov when they are loaded.
+COV_PLUGINS := $(BUILD)/tests/libcov-a.so $(BUILD)/tests/libcov-b.so
+$(BUILD)/tests/libcov-a.so: tests/cov-lib/plugin.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(COV_FLAGS) -DVARIANT=1 -fPIC -shared -o $@ $<
+$(BUILD)/tests/libcov-b.so: tests/cov-lib/plugin.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(COV_FLAGS) -DVARIANT=2 -fPIC -shared -o $@ $<
+
+tests: $(TESTS) $(TEST_LIBS) $(COV_PLUGINS)
 $(BUILD)/tests/helpers.o: tests/helpers/helpers.c tests/helpers/helpers.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -Itests/helpers -c -o $@ $<

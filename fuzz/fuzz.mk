@@ -10,7 +10,8 @@
 #                                   builds
 #
 # How the harness links the runtime under test.  libFuzzer's runtime defines
-# its own __sanitizer_cov_trace_cmp* (and switch) callbacks, and the harness
+# its own __sanitizer_cov_trace_cmp*, switch and trace_pc_guard callbacks
+# (and trace_pc_guard_init, which unique.c defines), and the harness
 # wants libFuzzer's coverage of ukcov's control code.  So ukcov is not
 # linked as a library: its control sources (kcov.c, task.c, remote.c,
 # signal.c, autorun.c) are compiled into the harness with
@@ -37,7 +38,8 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -Iinclude -D_GNU_SOURCE \
 	-DUKCOV_TLS_MODEL='"local-exec"' -Wall -Wextra -Wno-unused-parameter
 FUZZ_LDFLAGS := -Wl,-rpath,$(FUZZ_RTDIR) -lpthread -ldl -lm
 
-FUZZ_RENAME := $(foreach c,trace_pc trace_cmp1 trace_cmp2 trace_cmp4 \
+FUZZ_RENAME := $(foreach c,trace_pc trace_pc_guard trace_pc_guard_init \
+	trace_cmp1 trace_cmp2 trace_cmp4 \
 	trace_cmp8 trace_const_cmp1 trace_const_cmp2 trace_const_cmp4 \
 	trace_const_cmp8 trace_cmpf trace_cmpd trace_switch, \
 	-D__sanitizer_cov_$(c)=ukcov_test_$(c))
@@ -64,7 +66,9 @@ FUZZ_RT_OBJS := $(patsubst src/%.c,$(FUZZ_BUILD)/rt-%.o,$(FUZZ_RT_SRCS))
 $(FUZZ_BUILD)/rt-%.o: src/%.c $(FUZZ_HDRS) fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(FUZZ_RT_NOSAN) \
-		-fsanitize=fuzzer-no-link -fvisibility=hidden -fPIE -c -o $@ $<
+		-fsanitize=fuzzer-no-link -fvisibility=hidden -fPIE \
+		-D__sanitizer_cov_trace_pc_guard_init=ukcov_test_trace_pc_guard_init \
+		-c -o $@ $<
 
 FUZZ_RT_OBJS += $(patsubst src/%.S,$(FUZZ_BUILD)/rt-%.o,$(LIB_ASM))
 $(FUZZ_BUILD)/rt-%.o: src/%.S fuzz/fuzz.mk

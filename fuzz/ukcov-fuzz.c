@@ -878,7 +878,7 @@ static void op_unknown(void *p)
 	static const unsigned long reqs[] = {
 	    0x80046301ul, /* INIT_TRACE of a 32-bit program */
 	    0x6366ul,	  /* REMOTE_ENABLE without its size */
-	    0x40086367ul, /* KCOV_UNIQUE_ENABLE */
+	    0x4008636aul, /* _IOW(c, 106): not a kcov request */
 	    0,
 	    0xdeadbeeful,
 	    0x6369ul,

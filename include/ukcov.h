@@ -55,6 +55,27 @@ extern "C" {
 #define UKCOV_CMP_FLOAT (1 << 3)
 
 /*
+ * KCOV_REMOTE_ENABLE in unique mode (ukcov's; Linux's unique series has no
+ * remote mode): the owner's area is laid out as KCOV_UNIQUE_ENABLE's, a
+ * bitmap of bitmap_words words then the trace, and a PC its sections run
+ * is appended once between two KCOV_RESET_TRACE of the owner, whichever
+ * section, thread or signal handler ran it.  The argument is struct
+ * kcov_remote_arg's layout with its padding word named: trace_mode must be
+ * KCOV_TRACE_PC; bitmap_words as KCOV_UNIQUE_ENABLE's argument (EINVAL if
+ * 0 or not at least 2 words short of the area); the rest, and every other
+ * error, as KCOV_REMOTE_ENABLE's.
+ */
+struct ukcov_remote_unique_arg {
+	__u32 trace_mode;	/* KCOV_TRACE_PC */
+	__u32 area_size;	/* words in each task-context section buffer */
+	__u32 num_handles;	/* entries in handles[], at most 256 */
+	__u32 bitmap_words;	/* the bitmap's words at the area's start */
+	__aligned_u64 common_handle;	/* 0, or a COMMON-subsystem handle */
+	__aligned_u64 handles[];	/* global (non-common) handles */
+};
+#define UKCOV_REMOTE_UNIQUE_ENABLE _IOW('c', 0xa0, struct ukcov_remote_unique_arg)
+
+/*
  * Open a new kcov object.  Returns a close-on-exec file descriptor (a memfd
  * that will hold the area), or -1 with errno set (EMFILE, ENFILE, ENOMEM).
  */
@@ -132,6 +153,17 @@ UKCOV_API void ukcov_signal_exit(struct ukcov_sigctx *ctx);
  * interrupt area was free, since the process started.
  */
 UKCOV_API uint64_t ukcov_irq_sections_skipped(void);
+
+/*
+ * Unique mode's index space: the bits a bitmap (KCOV_UNIQUE_ENABLE's
+ * argument times 64) needs so that every call site of the modules loaded
+ * now has its bit, that is the highest index handed out plus one (an index
+ * per guard of a trace-pc-guard module, per 2 bytes of executable code of
+ * a trace-pc module).  Deduplication does not depend on it: a site past
+ * the bitmap is deduplicated too, only not mirrored.  Not in a signal
+ * handler (it reads the loader's module list).
+ */
+UKCOV_API uint64_t ukcov_unique_bits(void);
 
 /* What a kcov lost, and what its remote sections became. */
 struct ukcov_stats {

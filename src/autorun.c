@@ -473,7 +473,7 @@ static void handle_area(uint32_t kind, uint64_t h)
 
 	if (!k)
 		return;
-	if (__ukcov_remote_enable_unbound(k, kmode, (unsigned int)words, h)) {
+	if (__ukcov_remote_enable_unbound(k, kmode, (unsigned int)words, h, 0)) {
 		/* Taken already (the program registered it itself). */
 		__ukcov_put(k);
 		return;

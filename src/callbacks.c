@@ -34,6 +34,7 @@ typedef unsigned long ukcov_u64;
 
 /* Every callback, in the form the compilers call it. */
 void __sanitizer_cov_trace_pc(void);
+void __sanitizer_cov_trace_pc_guard(uint32_t *guard);
 void __sanitizer_cov_trace_cmp1(uint8_t a, uint8_t b);
 void __sanitizer_cov_trace_cmp2(uint16_t a, uint16_t b);
 void __sanitizer_cov_trace_cmp4(uint32_t a, uint32_t b);
@@ -75,6 +76,12 @@ __thread struct ukcov_thread __ukcov_cur
  */
 __attribute__((used)) static void (*const keep_init)(void) = __ukcov_init;
 
+/* The trace-pc modules' ranges (unique.c writes them; here so that this
+ * object refers to nothing outside itself). */
+struct ukcov_pcmap __ukcov_pcmap[UKCOV_PCMAP_MAX];
+unsigned int __ukcov_pcmap_n;
+uint8_t *__ukcov_zero_map;
+
 /* The cold path: the area is full (or its count was scribbled over). */
 NOCOV_INLINE void note_drop(struct ukcov_gen *g)
 {
@@ -84,6 +91,93 @@ NOCOV_INLINE void note_drop(struct ukcov_gen *g)
 		WRITE_ONCE(*d, READ_ONCE(*d) + 1);
 }
 
+/* Append one PC to an ordered trace (mode read, barrier passed). */
+NOCOV_INLINE void append_pc(struct ukcov_gen *g, unsigned long pc)
+{
+	unsigned long *area = g->area, count;
+
+	count = READ_ONCE(area[0]);
+	if (unlikely(count >= g->cap)) {
+		note_drop(g);
+		return;
+	}
+	area[count + 1] = pc;
+	smp_store_release(&area[0], count + 1);
+}
+
+/*
+ * Unique mode, the first hit of index x since the reset (its byte in
+ * g->map was 0), or index 0 (none: appended at every hit, as Linux
+ * appends an index it cannot mark).
+ *
+ * UNIQUE_PC, a thread's own kcov: mark x in the kcov's map, log it (a
+ * reset clears what was logged), mirror it in the program's bitmap, and
+ * append the PC.  Only the bound thread runs this for its kcov (a handler
+ * never feeds it), so plain stores do.  A PC that does not fit is dropped
+ * and x left unmarked, to be found new after the reset.
+ *
+ * UNIQUE_SEC, a remote section for an owner in unique mode: append the
+ * pair (PC, x) to the section's buffer, and mark x in the section's own
+ * map if it has one (not the read-only zero map of a RAW feed); the stop
+ * merges the pairs into the owner's trace (unique.c).
+ */
+NOCOV_INLINE void unique_first(struct ukcov_gen *g, unsigned long x,
+			       unsigned long pc)
+{
+	/* Read again: the hot path then compares the mode in memory. */
+	unsigned long mode = READ_ONCE(g->mode);
+	unsigned long *area = g->area, count;
+
+	count = READ_ONCE(area[0]);
+	if (unlikely(count >= g->cap)) {
+		note_drop(g);
+		return;
+	}
+	if (mode == UKCOV_MODE_UNIQUE_PC) {
+		struct ukcov_uniq *u = &g->kcov->u;
+
+		if (likely(x)) {
+			unsigned long n = u->logn;
+
+			g->map[x] = 1;
+			if (likely(n < u->logcap))
+				u->log[n] = (uint32_t)x;
+			u->logn = n + 1;
+			if (x < u->nbits)
+				u->bitmap[x / 64] |= 1ul << (x % 64);
+		}
+		area[count + 1] = pc;
+		smp_store_release(&area[0], count + 1);
+		return;
+	}
+	if (x && g->map != __ukcov_zero_map)
+		g->map[x] = 1;
+	area[1 + count * UKCOV_WORDS_PER_PAIR] = pc;
+	area[2 + count * UKCOV_WORDS_PER_PAIR] = x;
+	smp_store_release(&area[0], count + 1);
+}
+
+/* A PC's index in the trace-pc modules' ranges, or 0. */
+NOCOV_INLINE unsigned long pc_index(unsigned long pc)
+{
+	const struct ukcov_pcmap *m = __ukcov_pcmap;
+	uintptr_t len = __atomic_load_n(&m->len, __ATOMIC_ACQUIRE);
+	uintptr_t off = pc - m->lo;
+	unsigned int i, n;
+
+	if (likely(off < len))
+		return m->base + (off >> UKCOV_PC_SHIFT);
+	n = __atomic_load_n(&__ukcov_pcmap_n, __ATOMIC_ACQUIRE);
+	for (i = 1; i < n && i < UKCOV_PCMAP_MAX; i++) {
+		m = &__ukcov_pcmap[i];
+		len = __atomic_load_n(&m->len, __ATOMIC_ACQUIRE);
+		off = pc - m->lo;
+		if (off < len)
+			return m->base + (off >> UKCOV_PC_SHIFT);
+	}
+	return 0;
+}
+
 NOCOV_HOT void __sanitizer_cov_trace_pc(void)
 {
 	/*
@@ -91,20 +185,52 @@ NOCOV_HOT void __sanitizer_cov_trace_pc(void)
 	 * reloads the TLS offset for every field in a shared library.
 	 */
 	struct ukcov_gen *g = &__ukcov_cur.gen;
-	unsigned long *area, count;
+	unsigned long mode;
 
-	/* Not collecting is the fall-through path. */
-	if (likely(MODE_OF(g) != UKCOV_MODE_TRACE_PC))
+	/* Not collecting is the fall-through path: one compare in memory. */
+	if (likely(MODE_OF(g) < UKCOV_MODE_TRACE_PC))
 		return;
 	barrier();
-	area = g->area;
-	count = READ_ONCE(area[0]);
-	if (unlikely(count >= g->cap)) {
-		note_drop(g);
+	mode = READ_ONCE(g->mode);
+	if (likely(mode == UKCOV_MODE_TRACE_PC)) {
+		append_pc(g, RET_IP());
+	} else if (mode >= UKCOV_MODE_UNIQUE_PC) {
+		unsigned long pc = RET_IP();
+		unsigned long x = pc_index(pc);
+
+		if (likely(g->map[x]))
+			return;
+		unique_first(g, x, pc);
+	}
+}
+
+/*
+ * clang's trace-pc-guard: *guard is the call site's index (unique.c), so
+ * unique mode, the mode this callback is for, tests one byte, first.  The
+ * index is masked to the maps' size: a guard some other runtime numbered
+ * cannot send the test out of the map.  The ordered mode records the PC,
+ * as trace_pc does.
+ */
+NOCOV_HOT void __sanitizer_cov_trace_pc_guard(uint32_t *guard)
+{
+	struct ukcov_gen *g = &__ukcov_cur.gen;
+
+	if (likely(MODE_OF(g) >= UKCOV_MODE_UNIQUE_PC)) {
+		unsigned long x = *guard & (UKCOV_INDEX_LIMIT - 1);
+
+		/* One register for x (gcc otherwise keeps copies of it). */
+		__asm__("" : "+r"(x));
+		barrier();
+		if (likely(g->map[x]))
+			return;
+		unique_first(g, x, RET_IP());
 		return;
 	}
-	area[count + 1] = RET_IP();
-	smp_store_release(&area[0], count + 1);
+	/* Read again: the test above then compares the mode in memory. */
+	if (READ_ONCE(g->mode) == UKCOV_MODE_TRACE_PC) {
+		barrier();
+		append_pc(g, RET_IP());
+	}
 }
 
 /* Append one comparison record; ip is the callback's return address. */

@@ -84,15 +84,24 @@ typedef unsigned long ukcov_lock_t;
 #define smp_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define smp_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
-/* Internal modes, Linux's values: the thread's mode word and kcov->mode. */
+/*
+ * Internal modes, Linux's values (UNIQUE_PC is the 2025 series'): the
+ * thread's mode word and kcov->mode.  UNIQUE_SEC is a feed's only: a
+ * remote section for an owner in UNIQUE_PC mode, whose buffer holds
+ * (PC, index) pairs merged into the owner's at the stop (unique.c).  The
+ * callbacks test "mode >= UNIQUE_PC" for both.
+ */
 enum {
 	UKCOV_MODE_DISABLED = 0,
 	UKCOV_MODE_INIT = 1,
 	UKCOV_MODE_TRACE_PC = 2,
 	UKCOV_MODE_TRACE_CMP = 3,
+	UKCOV_MODE_UNIQUE_PC = 5,
+	UKCOV_MODE_UNIQUE_SEC = 6,
 };
 
 #define UKCOV_WORDS_PER_CMP 4
+#define UKCOV_WORDS_PER_PAIR 2	/* a unique section's entry: PC, index */
 
 /* Entries an area of `words` words holds in `mode`: word 0 is the count. */
 static inline unsigned long ukcov_capacity(unsigned long mode,
@@ -102,8 +111,71 @@ static inline unsigned long ukcov_capacity(unsigned long mode,
 		return 0;
 	if (mode == UKCOV_MODE_TRACE_CMP)
 		return (words - 1) / UKCOV_WORDS_PER_CMP;
+	if (mode == UKCOV_MODE_UNIQUE_SEC)
+		return (words - 1) / UKCOV_WORDS_PER_PAIR;
 	return words - 1;
 }
+
+/*
+ * Unique mode's index space (unique.c): every call site gets an index,
+ * 1 and up, unique in the process and never reused.  A trace-pc-guard
+ * module's guards get theirs at __sanitizer_cov_trace_pc_guard_init; a
+ * trace-pc module's executable segments a range, a PC's index being its
+ * range's base plus its offset >> UKCOV_PC_SHIFT (exact: two return
+ * addresses of calls are at least 2 bytes apart on x86, 4 on arm64).
+ * Index 0 means none (past the limit, or a PC outside every module): such
+ * a PC is appended at every hit, as Linux appends an index past its
+ * bitmap.  Each map of the indices (struct ukcov_uniq, and a thread's
+ * section maps) is one byte per index, UKCOV_INDEX_LIMIT bytes reserved
+ * and never bounds-checked on the hot path.
+ */
+#define UKCOV_INDEX_LIMIT (1ul << 27)
+#if defined(__x86_64__) || defined(__i386__)
+#define UKCOV_PC_SHIFT 1
+#elif defined(__aarch64__)
+#define UKCOV_PC_SHIFT 2
+#else
+#define UKCOV_PC_SHIFT 0
+#endif
+
+/*
+ * The PC ranges of the trace-pc modules: written under unique.c's lock
+ * (entries first, then n with release), read by the callbacks without
+ * one.  Entry 0 is read first, inline: the executable, or the first
+ * module found.  A module unloaded has its len set to 0: its PCs then
+ * have no index until a new range is registered (never the old one).
+ */
+#define UKCOV_PCMAP_MAX 256
+struct ukcov_pcmap {
+	uintptr_t lo;		/* first byte of the segment */
+	uintptr_t len;		/* bytes; written last (release) */
+	uint64_t base;		/* index of lo */
+};
+extern struct ukcov_pcmap __ukcov_pcmap[UKCOV_PCMAP_MAX] hidden;
+extern unsigned int __ukcov_pcmap_n hidden;
+
+/*
+ * A kcov's unique state (KCOV_UNIQUE_ENABLE, UKCOV_REMOTE_UNIQUE_ENABLE):
+ * the byte map of the indices seen since the last reset (private memory:
+ * the program cannot scribble over it, and nothing but ukcov reads it),
+ * the log of the indices set (a reset clears those only: O(new), not
+ * O(bitmap)), and the program's bitmap, the area's first words, whose
+ * bits below nbits mirror the map.  Written by the bound thread's
+ * callbacks (local mode), or under the kcov's lock and the append lock
+ * (remote mode: merges and resets).
+ */
+struct ukcov_uniq {
+	uint8_t *map;		/* UKCOV_INDEX_LIMIT bytes, or NULL */
+	uint32_t *log;		/* logcap indices */
+	unsigned long logcap;
+	unsigned long logn;	/* indices set since the reset; > logcap:
+				 * the log overflowed, a reset clears all */
+	unsigned long *bitmap;	/* the area's first bitmap_words words */
+	unsigned long bitmap_words;
+	unsigned long nbits;	/* bitmap_words * 64 */
+	unsigned int reset_seen; /* shared->resets this copy cleared for */
+	int owner_pid;		/* the process that enabled it */
+};
 
 /*
  * What the callbacks of one thread feed: the area, how many entries fit and
@@ -113,12 +185,13 @@ static inline unsigned long ukcov_capacity(unsigned long mode,
  * instruction of any code that changes it.
  */
 struct ukcov_gen {
-	unsigned long mode;	/* UKCOV_MODE_*: published last, cleared first */
+	unsigned int mode;	/* UKCOV_MODE_*: published last, cleared first */
+	unsigned int sequence;	/* kcov->sequence when this feed started */
 	unsigned long *area;	/* word 0 is the count */
 	unsigned long cap;	/* entries that fit: PCs, or records in CMP mode */
 	struct ukcov *kcov;	/* the kcov fed: local one, or a section's owner */
-	unsigned int sequence;	/* kcov->sequence when this feed started */
 	unsigned long *dropped;	/* entries dropped because area was full */
+	uint8_t *map;		/* unique modes: the index map tested first */
 };
 
 /*
@@ -142,6 +215,8 @@ struct ukcov_frame {
 	int irq_slot;		/* interrupt-area slot, or -1 for a task buffer */
 	bool muted;		/* a skipped section: saved is restored */
 	unsigned char mode;	/* the section's mode (UKCOV_MODE_*) */
+	bool own_map;		/* UNIQUE_SEC: map is the thread's smap[] of
+				 * this frame's depth, cleared at the stop */
 };
 
 /*
@@ -222,6 +297,9 @@ struct ukcov_thread {
 	/* C++ landing pads redirected through the trampoline (routes.c). */
 	unsigned int lp_depth;
 	uintptr_t lp_ip[6];
+	/* Unique sections' maps of the indices seen in the section, one per
+	 * task-context depth (unique.c); NULL until needed. */
+	uint8_t *smap[UKCOV_REMOTE_MAX_DEPTH];
 	/* The list of threads that may have sections open (exit flush). */
 	struct ukcov_thread *next_th, **pprev_th;
 	struct ukcov_ctx task_ctx;	/* the task context's sections */
@@ -247,6 +325,11 @@ extern __thread struct ukcov_thread __ukcov_cur
  */
 struct ukcov_shared {
 	uint64_t append_lock;
+	/* Unique mode: resets of the owner (a forked child's copy of the map
+	 * is cleared when it lags), and whether another process set bits
+	 * (the owner's reset then clears the whole bitmap). */
+	uint32_t resets;
+	uint32_t foreign;
 	/* The owner's session (kcov->sequence), written under append_lock:
 	 * a forked child's sections carry its copy's, and are appended only
 	 * while the owner is still in that session. */
@@ -309,6 +392,9 @@ struct ukcov {
 	/* The area is not faulted in at enable (ukcov-run's, which may be
 	 * large and mostly unwritten): pages come at first write. */
 	bool lazy;
+	/* Unique mode: trace is the area's words after the bitmap. */
+	struct ukcov_uniq u;
+	unsigned long *trace;		/* area, or area + u.bitmap_words */
 	unsigned long sections_appended;	/* atomic */
 	unsigned long sections_discarded;	/* atomic */
 	unsigned long sections_skipped;		/* atomic */
@@ -365,6 +451,11 @@ hidden struct ukcov *__ukcov_obj_on(char *base, size_t map_len,
 hidden int __ukcov_enable(struct ukcov *k, struct ukcov_thread *th,
 			  unsigned long mode);
 hidden int __ukcov_disable(struct ukcov *k, struct ukcov_thread *th);
+/* KCOV_UNIQUE_ENABLE of k by th (ukcov-run's areas). */
+hidden int __ukcov_unique_enable(struct ukcov *k, struct ukcov_thread *th,
+				 unsigned long bitmap_words);
+/* The feed of k, bound locally to its thread. */
+hidden void __ukcov_local_feed(const struct ukcov *k, struct ukcov_gen *g);
 hidden int __ukcov_arg_to_mode(unsigned long arg);
 hidden bool __ukcov_tryget(struct ukcov *k);
 hidden void __ukcov_put(struct ukcov *k);
@@ -521,12 +612,16 @@ extern unsigned int __ukcov_signal_handles hidden;
 hidden void __ukcov_signal_atfork_child(void);
 
 /* remote.c */
-hidden int __ukcov_remote_enable(struct ukcov *k, unsigned long arg);
+hidden int __ukcov_remote_enable(struct ukcov *k, unsigned long arg,
+				 bool unique);
 hidden void __ukcov_remote_unregister_locked(struct ukcov *k);
 hidden void __ukcov_remote_atfork_child(void);
+/* ukcov-run's handle areas: no owner thread; bitmap_words nonzero for
+ * unique mode (every index deduplicated). */
 hidden int __ukcov_remote_enable_unbound(struct ukcov *k, unsigned long mode,
 					 unsigned int area_size,
-					 uint64_t handle);
+					 uint64_t handle,
+					 unsigned long bitmap_words);
 hidden void __ukcov_remote_start_at(uint64_t handle, uintptr_t sp);
 hidden void __ukcov_section_close(struct ukcov_thread *th, struct ukcov_ctx *c);
 /* Append what another thread's open section frame f holds (exit flush). */
@@ -542,6 +637,28 @@ hidden void __ukcov_ctx_unwind(struct ukcov_thread *th, struct ukcov_ctx *c,
 			       unsigned int depth);
 hidden bool __ukcov_handle_valid(uint64_t h, bool common_ok, bool global_ok,
 				 bool zero_ok);
+
+/* unique.c (and the maps the callbacks read, defined in callbacks.c) */
+/*
+ * The map a RAW unique feed tests: UKCOV_INDEX_LIMIT read-only zero bytes
+ * (a unique section in a handler, which cannot allocate a map of its own:
+ * every hit goes to its buffer, and the merge deduplicates).
+ */
+extern uint8_t *__ukcov_zero_map hidden;
+hidden int __ukcov_zero_map_init(void);
+hidden void __ukcov_pcmap_update(bool force);
+hidden int __ukcov_uniq_alloc(struct ukcov *k);
+hidden void __ukcov_uniq_start(struct ukcov *k, unsigned long bitmap_words);
+hidden void __ukcov_uniq_stop(struct ukcov *k);
+hidden void __ukcov_uniq_reset(struct ukcov *k);
+hidden void __ukcov_uniq_merge(struct ukcov *k, unsigned long n,
+			       const unsigned long *pairs,
+			       unsigned long dropped);
+hidden void __ukcov_uniq_free(struct ukcov *k);
+hidden uint8_t *__ukcov_smap_get(struct ukcov_thread *th, unsigned int d);
+hidden void __ukcov_smap_clear(uint8_t *map, unsigned long n,
+			       const unsigned long *pairs);
+hidden void __ukcov_smaps_free(struct ukcov_thread *th);
 
 /* autorun.c */
 hidden void __ukcov_auto_init(void);

@@ -271,6 +271,7 @@ static void obj_free(struct ukcov *k)
 			       k->guards[k->nguards].len,
 		       page_size);
 	}
+	__ukcov_uniq_free(k);
 	/* No handle can remain: only the bound owner registers them. */
 	if (k->area)
 		munmap((char *)k->area - page_size, k->map_len + 2 * page_size);
@@ -465,6 +466,7 @@ static int init_trace(struct ukcov *k, int fd, unsigned long size)
 	k->size = size;
 	k->map_len = len;
 	k->shared = (struct ukcov_shared *)(base + len);
+	k->trace = k->area;
 	WRITE_ONCE(k->shared->sequence, k->sequence);
 	k->mode = UKCOV_MODE_INIT;
 	__ukcov_unlock(&k->lock, &ss);
@@ -498,12 +500,42 @@ static void fault_in(const struct ukcov *k)
 		(void)READ_ONCE(k->area[i]);
 }
 
-static int enable(struct ukcov *k, struct ukcov_thread *th, unsigned long arg)
+/*
+ * The feed of a kcov bound locally (its mode set): the whole area, or, in
+ * unique mode, the trace after the bitmap, with the kcov's map.
+ */
+void __ukcov_local_feed(const struct ukcov *k, struct ukcov_gen *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->mode = k->mode;
+	g->area = k->trace;
+	g->cap = ukcov_capacity(k->mode, k->size - (unsigned long)(k->trace -
+								  k->area));
+	g->kcov = (struct ukcov *)k;
+	g->sequence = k->sequence;
+	g->dropped = k->drops;
+	g->map = k->mode == UKCOV_MODE_UNIQUE_PC ? k->u.map : NULL;
+}
+
+/*
+ * KCOV_ENABLE, and KCOV_UNIQUE_ENABLE (unique, arg the bitmap's words):
+ * Linux's checks in Linux's order (reference section 6 for the unique
+ * one: the state, then EBUSY, then the bitmap's size).
+ */
+static int enable_mode(struct ukcov *k, struct ukcov_thread *th,
+		       unsigned long arg, bool unique)
 {
 	struct ukcov_gen g;
 	sigset_t ss;
 	int mode, ret = 0;
 
+	if (unique) {
+		/* Before the lock: these allocate and take the loader's. */
+		__ukcov_pcmap_update(true);
+		if (READ_ONCE(k->mode) == UKCOV_MODE_INIT && k->area &&
+		    k->size && __ukcov_uniq_alloc(k))
+			return -ENOMEM;
+	}
 	__ukcov_lock(&k->lock, &ss);
 	if (k->mode != UKCOV_MODE_INIT || !k->area) {
 		ret = -EINVAL;
@@ -513,29 +545,42 @@ static int enable(struct ukcov *k, struct ukcov_thread *th, unsigned long arg)
 		ret = -EBUSY;
 		goto out;
 	}
-	mode = __ukcov_arg_to_mode(arg);
-	if (mode < 0) {
-		ret = mode;
-		goto out;
+	if (unique) {
+		/* At least two words remain for the trace. */
+		if (arg == 0 || arg >= k->size - 1 || !k->u.map || !k->u.log) {
+			ret = -EINVAL;
+			goto out;
+		}
+		mode = UKCOV_MODE_UNIQUE_PC;
+	} else {
+		mode = __ukcov_arg_to_mode(arg);
+		if (mode < 0) {
+			ret = mode;
+			goto out;
+		}
 	}
 	if (!k->lazy)
 		fault_in(k);
+	if (unique)
+		__ukcov_uniq_start(k, arg);
+	else
+		__ukcov_uniq_stop(k);
 	k->mode = (unsigned int)mode;
 	k->t = th;
 	__atomic_add_fetch(&k->refcount, 1, __ATOMIC_RELAXED);
 	th->local = k;
-	g.mode = (unsigned long)mode;
-	g.area = k->area;
-	g.cap = ukcov_capacity(g.mode, k->size);
-	g.kcov = k;
-	g.sequence = k->sequence;
-	g.dropped = k->drops;
+	__ukcov_local_feed(k, &g);
 	__ukcov_gen_start(__ukcov_base_gen(th), &g);
 out:
 	__ukcov_unlock(&k->lock, &ss);
 	if (!ret)
 		__ukcov_arm_exit_hook(th);
 	return ret;
+}
+
+static int enable(struct ukcov *k, struct ukcov_thread *th, unsigned long arg)
+{
+	return enable_mode(k, th, arg, false);
 }
 
 /*
@@ -584,6 +629,12 @@ int __ukcov_enable(struct ukcov *k, struct ukcov_thread *th,
 	return enable(k, th, mode);
 }
 
+int __ukcov_unique_enable(struct ukcov *k, struct ukcov_thread *th,
+			  unsigned long bitmap_words)
+{
+	return enable_mode(k, th, bitmap_words, true);
+}
+
 int __ukcov_disable(struct ukcov *k, struct ukcov_thread *th)
 {
 	return disable(k, th, 0);
@@ -614,6 +665,7 @@ struct ukcov *__ukcov_obj_on(char *base, size_t map_len, unsigned long words,
 		k->map_len = map_len;
 		k->shared = (struct ukcov_shared *)(base + page_size +
 						    map_len - page_size);
+		k->trace = k->area;
 		WRITE_ONCE(k->shared->sequence, k->sequence);
 		k->mode = UKCOV_MODE_INIT;
 		k->lazy = true;
@@ -636,13 +688,19 @@ static int reset_trace(struct ukcov *k, struct ukcov_thread *th,
 		return -EINVAL;
 	if (th->local != k && th->remote != k)
 		return -EINVAL;
+	/* Modules loaded since get their ranges (before the lock). */
+	if (k->mode == UKCOV_MODE_UNIQUE_PC)
+		__ukcov_pcmap_update(false);
 	__ukcov_lock(&k->lock, &ss);
-	if (k->t != th || k->mode < UKCOV_MODE_TRACE_PC)
+	if (k->t != th || k->mode < UKCOV_MODE_TRACE_PC) {
 		ret = -EINVAL;
-	else {
+	} else if (k->mode == UKCOV_MODE_UNIQUE_PC) {
+		/* The bitmap and the count, O(PCs since the last reset). */
+		__ukcov_uniq_reset(k);
+	} else {
 		/* Under the locks: appends read-modify-write the count. */
 		__ukcov_append_lock(k->shared);
-		__atomic_store_n(&k->area[0], 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&k->trace[0], 0, __ATOMIC_RELEASE);
 		__ukcov_append_unlock(k->shared);
 	}
 	__ukcov_unlock(&k->lock, &ss);
@@ -707,10 +765,16 @@ int ukcov_ioctl(int fd, unsigned long request, ...)
 		ret = disable(k, th, arg);
 		break;
 	case KCOV_REMOTE_ENABLE:
-		ret = __ukcov_remote_enable(k, arg);
+		ret = __ukcov_remote_enable(k, arg, false);
 		break;
 	case KCOV_RESET_TRACE:
 		ret = reset_trace(k, th, arg);
+		break;
+	case KCOV_UNIQUE_ENABLE:
+		ret = enable_mode(k, th, arg, true);
+		break;
+	case UKCOV_REMOTE_UNIQUE_ENABLE:
+		ret = __ukcov_remote_enable(k, arg, true);
 		break;
 	default:
 		ret = -ENOTTY;

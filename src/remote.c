@@ -233,7 +233,7 @@ static int copy_from_user(void *dst, const void *src, size_t len)
 	return -EFAULT;
 }
 
-int __ukcov_remote_enable(struct ukcov *k, unsigned long arg)
+int __ukcov_remote_enable(struct ukcov *k, unsigned long arg, bool unique)
 {
 	struct ukcov_thread *th = &__ukcov_cur;
 	/* An integer until copied: a bad pointer must not be dereferenced,
@@ -260,6 +260,13 @@ int __ukcov_remote_enable(struct ukcov *k, unsigned long arg)
 		return -EFAULT;
 	if (a->num_handles != num)
 		return -EINVAL;
+	if (unique) {
+		/* Before the lock: these allocate and take the loader's. */
+		__ukcov_pcmap_update(true);
+		if (READ_ONCE(k->mode) == UKCOV_MODE_INIT && k->area &&
+		    k->size && __ukcov_uniq_alloc(k))
+			return -ENOMEM;
+	}
 
 	__ukcov_lock(&k->lock, &ss);
 	if (k->mode != UKCOV_MODE_INIT || !k->area) {
@@ -274,6 +281,25 @@ int __ukcov_remote_enable(struct ukcov *k, unsigned long arg)
 	if (mode < 0) {
 		ret = mode;
 		goto out;
+	}
+	if (unique) {
+		/* The padding word of struct kcov_remote_arg (ukcov.h). */
+		uint32_t bw;
+
+		memcpy(&bw, (const char *)raw +
+			     offsetof(struct ukcov_remote_unique_arg,
+				      bitmap_words),
+		       sizeof(bw));
+
+		if (mode != UKCOV_MODE_TRACE_PC || bw == 0 ||
+		    bw >= k->size - 1 || !k->u.map || !k->u.log) {
+			ret = -EINVAL;
+			goto out;
+		}
+		__ukcov_uniq_start(k, bw);
+		mode = UKCOV_MODE_UNIQUE_PC;
+	} else {
+		__ukcov_uniq_stop(k);
 	}
 	/* area_size > LONG_MAX / sizeof(long) cannot happen with 64-bit longs. */
 	k->mode = (unsigned int)mode;
@@ -332,7 +358,8 @@ out:
  * (the process keeps the descriptor until it exits).  0 or -errno.
  */
 int __ukcov_remote_enable_unbound(struct ukcov *k, unsigned long mode_arg,
-				  unsigned int area_size, uint64_t handle)
+				  unsigned int area_size, uint64_t handle,
+				  unsigned long bitmap_words)
 {
 	bool common = (handle & KCOV_SUBSYSTEM_MASK) == KCOV_SUBSYSTEM_COMMON;
 	sigset_t ss;
@@ -343,8 +370,15 @@ int __ukcov_remote_enable_unbound(struct ukcov *k, unsigned long mode_arg,
 		return mode;
 	if (!__ukcov_handle_valid(handle, common, !common, false))
 		return -EINVAL;
+	if (bitmap_words) {
+		__ukcov_pcmap_update(true);
+		if (__ukcov_uniq_alloc(k))
+			return -ENOMEM;
+	}
 	__ukcov_lock(&k->lock, &ss);
-	if (k->mode != UKCOV_MODE_INIT || !k->area) {
+	if (k->mode != UKCOV_MODE_INIT || !k->area ||
+	    (bitmap_words && (mode != UKCOV_MODE_TRACE_PC ||
+			      bitmap_words >= k->size - 1))) {
 		__ukcov_unlock(&k->lock, &ss);
 		return -EINVAL;
 	}
@@ -353,6 +387,10 @@ int __ukcov_remote_enable_unbound(struct ukcov *k, unsigned long mode_arg,
 	spin_unlock(&reg_lock);
 	if (!ret) {
 		k->handles[k->nhandles++] = handle;
+		if (bitmap_words) {
+			__ukcov_uniq_start(k, bitmap_words);
+			mode = UKCOV_MODE_UNIQUE_PC;
+		}
 		k->mode = (unsigned int)mode;
 		k->remote = true;
 		k->remote_size = area_size;
@@ -410,7 +448,7 @@ static void move_area(struct ukcov *k, unsigned long n,
 {
 	unsigned long ew = k->mode == UKCOV_MODE_TRACE_CMP ? UKCOV_WORDS_PER_CMP
 							   : 1;
-	unsigned long *dst = k->area;
+	unsigned long *dst = k->trace;
 	unsigned long cap = ukcov_capacity(k->mode, k->size);
 	unsigned long len = READ_ONCE(dst[0]);
 
@@ -440,7 +478,9 @@ static bool append_section(struct ukcov *k, unsigned int seq,
 
 	__ukcov_append_lock(k->shared);
 	same = READ_ONCE(k->shared->sequence) == seq;
-	if (same)
+	if (same && k->mode == UKCOV_MODE_UNIQUE_PC)
+		__ukcov_uniq_merge(k, n, entries, dropped);
+	else if (same)
 		move_area(k, n, entries, dropped);
 	__ukcov_append_unlock(k->shared);
 	return same;
@@ -476,12 +516,24 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 	 */
 	ok = k->remote && k->mode >= UKCOV_MODE_TRACE_PC &&
 	     reg_owned_by(handle, k);
-	g.mode = k->mode;
+	memset(&g, 0, sizeof(g));
+	g.mode = k->mode == UKCOV_MODE_UNIQUE_PC ? UKCOV_MODE_UNIQUE_SEC
+						 : k->mode;
 	g.sequence = k->sequence;
 	words = k->remote_size;
 	__ukcov_kunlock(&k->lock, th);
 	if (!ok)
 		return false;
+	/* A unique section deduplicates in a map of its own, one per depth
+	 * (a handler's cannot allocate: RAW, every hit appended). */
+	f->own_map = false;
+	if (g.mode == UKCOV_MODE_UNIQUE_SEC) {
+		g.map = th->sig_depth ? NULL
+				      : __ukcov_smap_get(th, cur_ctx(th)->depth);
+		f->own_map = g.map != NULL;
+		if (!g.map)
+			g.map = __ukcov_zero_map;
+	}
 	f->dropped = 0;
 	if (th->sig_depth) {
 		/* A handler: a preallocated interrupt area, never allocation. */
@@ -657,9 +709,13 @@ void __ukcov_section_append(struct ukcov_thread *th, struct ukcov *k,
 		 * same session means the same mode as at the start: the count
 		 * is bounded by the section buffer's capacity in it.
 		 */
+		unsigned int fm = k->mode == UKCOV_MODE_UNIQUE_PC
+					  ? UKCOV_MODE_UNIQUE_SEC
+					  : k->mode;
+
 		if (seq == k->sequence && k->remote &&
 		    append_section(k, seq,
-				   min_ul(n, ukcov_capacity(k->mode, words)),
+				   min_ul(n, ukcov_capacity(fm, words)),
 				   entries, dropped)) {
 			__atomic_add_fetch(&k->sections_appended, 1,
 					   __ATOMIC_RELAXED);
@@ -676,12 +732,13 @@ void __ukcov_section_append(struct ukcov_thread *th, struct ukcov *k,
 /* Close the innermost section of c: append, recycle, put. */
 void __ukcov_section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 {
-	struct ukcov_frame *f = &c->frames[c->depth - 1];
+	unsigned int d = c->depth - 1;
+	struct ukcov_frame *f = &c->frames[d];
 	struct ukcov *k = f->kcov;
 	unsigned long *buf = f->buf, words = f->words, dropped = f->dropped;
 	unsigned int seq = f->sequence, open = FRAME_OPEN;
 	int irq_slot = f->irq_slot;
-	bool mine;
+	bool mine, own_map;
 
 	if (!k) {
 		if (f->muted) {
@@ -692,6 +749,7 @@ void __ukcov_section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 		c->depth--;
 		return;
 	}
+	own_map = f->own_map;
 	__ukcov_gen_stop(&th->gen);
 	__ukcov_gen_start(&th->gen, &f->saved);
 	/* Ours to append unless the exit flush took it (task.c). */
@@ -703,6 +761,13 @@ void __ukcov_section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 
 	if (mine)
 		__ukcov_section_append(th, k, seq, buf[0], words, buf + 1, dropped);
+	/* The section's map back to empty, for the next one at this depth. */
+	if (own_map)
+		__ukcov_smap_clear(th->smap[d],
+				   min_ul(buf[0], ukcov_capacity(
+							  UKCOV_MODE_UNIQUE_SEC,
+							  words)),
+				   buf + 1);
 	if (irq_slot >= 0)
 		__ukcov_irq_put(irq_slot);
 	else

@@ -237,6 +237,37 @@ int pthread_setname_np(pthread_t t, const char *name)
 	return ret;
 }
 
+/*
+ * dlclose: a trace-pc module unloaded loses its index range at once
+ * (unique.c), before another module can be mapped where it was and have
+ * its PCs taken for the old one's.  (dlopen is not interposed: glibc
+ * resolves a name against its caller's RUNPATH, which would become
+ * ukcov's; a module loaded gets its range at the next enable or reset.)
+ * Strong: a sanitizer runtime linked into the program defines dlclose
+ * weakly, and libc.a too, whose own name for it is __dlclose (pulled into
+ * a fully static link by ukcov-static.ldflags).
+ */
+UKCOV_DECLARE_INTERCEPTOR(dlclose);
+UKCOV_DECLARE_FALLBACK(dlclose, "__dlclose");
+static int (*real_dlclose)(void *);
+
+UKCOV_ROUTE int dlclose(void *handle);
+int dlclose(void *handle)
+{
+	int ret;
+
+	if (!real_dlclose)
+		real_dlclose = (int (*)(void *))__ukcov_next(
+			"dlclose", UKCOV_INTERCEPTOR(dlclose),
+			UKCOV_FALLBACK(dlclose));
+	if (!real_dlclose)
+		return -1;
+	ret = real_dlclose(handle);
+	if (!ret)
+		__ukcov_pcmap_update(false);
+	return ret;
+}
+
 /* Every handler and section of the thread is left: closed as at return. */
 UKCOV_ROUTE __attribute__((noreturn)) void pthread_exit(void *retval);
 void pthread_exit(void *retval)

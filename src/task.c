@@ -40,6 +40,7 @@ void __ukcov_gen_start(struct ukcov_gen *live, const struct ukcov_gen *g)
 	live->kcov = g->kcov;
 	live->sequence = g->sequence;
 	live->dropped = g->dropped;
+	live->map = g->map;
 	barrier(); /* pairs with the barrier after the mode read in callbacks */
 	WRITE_ONCE(live->mode, g->mode);
 }
@@ -54,6 +55,7 @@ void __ukcov_gen_stop(struct ukcov_gen *live)
 	live->kcov = NULL;
 	live->sequence = 0;
 	live->dropped = NULL;
+	live->map = NULL;
 }
 
 /*
@@ -211,18 +213,15 @@ static void ctx_feed(struct ukcov_thread *th, struct ukcov_ctx *c, bool task,
 		g->kcov = f->kcov;
 		g->sequence = f->sequence;
 		g->dropped = &f->dropped;
+		if (f->mode == UKCOV_MODE_UNIQUE_SEC)
+			g->map = f->own_map ? th->smap[i] : __ukcov_zero_map;
 		return;
 	}
 	k = th->local;
 	if (!task || !k)
 		return;
 	/* Bound to this thread: only this thread changes these. */
-	g->mode = k->mode;
-	g->area = k->area;
-	g->cap = ukcov_capacity(k->mode, k->size);
-	g->kcov = k;
-	g->sequence = k->sequence;
-	g->dropped = k->drops;
+	__ukcov_local_feed(k, g);
 }
 
 /*
@@ -370,6 +369,7 @@ static void thread_exit(void *p)
 	/* ukcov-run's collector: the thread's own area, still bound. */
 	NOTIFY(thread_end, );
 	__ukcov_thread_unbind(th);
+	__ukcov_smaps_free(th);
 }
 
 void __ukcov_arm_exit_hook(struct ukcov_thread *th)
@@ -480,6 +480,9 @@ void __ukcov_task_init_child(bool from_atfork)
 	th->local = NULL;
 	th->remote = NULL;
 	forget_sections(&th->task_ctx);
+	/* Copies of the parent's section maps, maybe with a section's marks:
+	 * the child's sections start from new ones. */
+	__ukcov_smaps_free(th);
 	for (f = th->hframes; f; f = f->link) {
 		forget_sections(&f->ctx);
 		__ukcov_gen_stop(&f->saved);

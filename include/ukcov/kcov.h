@@ -60,8 +60,19 @@ static __inline__ __u64 kcov_remote_handle(__u64 subsys, __u64 inst)
 /* Not in Linux's uapi header; defined whichever header came first. */
 #ifndef KCOV_RESET_TRACE
 #include <sys/ioctl.h>
-/* Reset the count of the calling thread's kcov (lets readers map read-only). */
+/* Reset the count of the calling thread's kcov, and in unique mode its
+ * bitmap (lets readers map the area read-only). */
 #define KCOV_RESET_TRACE _IO('c', 104)
+#endif
+#ifndef KCOV_UNIQUE_ENABLE
+#include <sys/ioctl.h>
+/*
+ * Enable unique coverage for the calling thread (the 2025 series' request):
+ * the argument is the bitmap's size in words, at the start of the area;
+ * the trace, count word first, follows it.  Each call site's PC is
+ * appended the first time it runs after the last KCOV_RESET_TRACE.
+ */
+#define KCOV_UNIQUE_ENABLE _IOW('c', 103, unsigned long)
 #endif
 #ifndef KCOV_WORDS_PER_CMP
 /* A comparison record is 4 u64 words: type, arg1, arg2, pc. */

@@ -82,6 +82,7 @@ while read -r v s; do
 	__sanitizer_cov_*) continue ;;
 	_Unwind_SetIP) continue ;;
 	pthread_setname_np) continue ;; # ukcov-run's thread labels
+	dlclose) continue ;; # unique mode's PC ranges
 	esac
 	echo "$libc_routes" | grep -qx -- "$s" && continue
 	echo "routes: libukcov exports $s ($v), neither API nor a route" >&2
