@@ -255,6 +255,8 @@ static void check_program(const char *path, const char *shown)
 
 static int rfd = -1;			/* the region: a memfd */
 static struct ukcov_region_header *rh;	/* its header, mapped */
+/* Its size in bytes: ours, not the header's, which the program can write. */
+static uint64_t region_size;
 
 /*
  * Create the region, as large as the system lets a file be (sparse: only
@@ -283,6 +285,7 @@ static void region_create(unsigned int mode, unsigned long words, bool common)
 	rh->version = UKCOV_REGION_VERSION;
 	rh->flags = common ? UKCOV_REGION_COMMON : 0;
 	rh->size = size;
+	region_size = size;
 	rh->mode = mode;
 	rh->area_words = words;
 	rh->nhandles = nhandles;
@@ -480,7 +483,7 @@ static void out_write(struct out *o, struct iovec *iov, int n)
 static const char *data_map(const struct ukcov_region_entry *e,
 			    size_t *maplen)
 {
-	uint64_t room = rh->size - UKCOV_REGION_DATA_OFF;
+	uint64_t room = region_size - UKCOV_REGION_DATA_OFF;
 	long page = sysconf(_SC_PAGESIZE);
 	void *p;
 
@@ -704,6 +707,7 @@ static uint64_t write_file(struct out *o, int status)
 		die(EXIT_TOOL, "mmap: %s", strerror(errno));
 	n = rh->next_entry < UKCOV_REGION_MAX_ENTRIES
 		    ? rh->next_entry : UKCOV_REGION_MAX_ENTRIES;
+	/* The program's count: any value; added to without wrapping. */
 	lost = rh->areas_lost;
 	find_multi_images(ent, n);
 	number_procs(ent, n, target);
@@ -718,7 +722,7 @@ static uint64_t write_file(struct out *o, int status)
 		if (ent[i].state == UKCOV_REGION_EMPTY ||
 		    ent[i].type != UKCOV_REGION_AREA ||
 		    !write_area(o, &ent[i], &entries))
-			lost++;
+			lost += lost != UINT64_MAX;
 	}
 	memset(&r, 0, sizeof(r));
 	r.rec.type = UKCOV_REC_RUN;
