@@ -684,9 +684,11 @@ static bool write_area(struct out *o, const struct ukcov_region_entry *e,
 /*
  * The file, from the region, once everything is gone: the header, the
  * module maps, the areas, how the run ended.  Returns the number of areas
- * lost (not created, or not valid).
+ * lost: not created (the runtime's count, and entries it handed out but
+ * never filled), or refused; *refused counts the published entries that
+ * are not valid (the program's memory: it may have written over them).
  */
-static uint64_t write_file(struct out *o, int status)
+static uint64_t write_file(struct out *o, int status, uint64_t *refused)
 {
 	struct ukcov_file_header h = { .version = UKCOV_FILE_VERSION,
 				       .word_size = 8 };
@@ -709,6 +711,7 @@ static uint64_t write_file(struct out *o, int status)
 		    ? rh->next_entry : UKCOV_REGION_MAX_ENTRIES;
 	/* The program's count: any value; added to without wrapping. */
 	lost = rh->areas_lost;
+	*refused = 0;
 	find_multi_images(ent, n);
 	number_procs(ent, n, target);
 	for (i = 0; i < n; i++)
@@ -716,13 +719,22 @@ static uint64_t write_file(struct out *o, int status)
 		    ent[i].type == UKCOV_REGION_MODULE)
 			write_module(o, &ent[i]);
 	for (i = 0; i < n; i++) {
+		uint32_t state = ent[i].state;
+
 		if (ent[i].type == UKCOV_REGION_MODULE &&
-		    ent[i].state != UKCOV_REGION_EMPTY)
+		    state != UKCOV_REGION_EMPTY)
 			continue;
-		if (ent[i].state == UKCOV_REGION_EMPTY ||
-		    ent[i].type != UKCOV_REGION_AREA ||
-		    !write_area(o, &ent[i], &entries))
+		if (state == UKCOV_REGION_EMPTY) {
 			lost += lost != UINT64_MAX;
+			continue;
+		}
+		/* Only the states the collector publishes (region.h). */
+		if ((state != UKCOV_REGION_LIVE && state != UKCOV_REGION_DONE) ||
+		    ent[i].type != UKCOV_REGION_AREA ||
+		    !write_area(o, &ent[i], &entries)) {
+			lost += lost != UINT64_MAX;
+			++*refused;
+		}
 	}
 	memset(&r, 0, sizeof(r));
 	r.rec.type = UKCOV_REC_RUN;
@@ -839,7 +851,7 @@ int main(int argc, char **argv)
 	bool common = true, check = true, quiet = false;
 	char env[64];
 	struct out o;
-	uint64_t lost;
+	uint64_t lost, refused;
 	char *path;
 	int opt, status;
 	pid_t pid;
@@ -957,7 +969,7 @@ int main(int argc, char **argv)
 		free(path);
 		return WEXITSTATUS(status);
 	}
-	lost = write_file(&o, status);
+	lost = write_file(&o, status, &refused);
 	out_finish(&o);
 	if (status >= 0 && WIFSIGNALED(status)) {
 		char sig[16];
@@ -970,10 +982,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s did not run libukcov's collector: "
 			"nothing was collected (not linked with libukcov, or "
 			"a set-user-ID program)\n", prog, argv[optind]);
-	if (lost)
+	if (lost > refused)
 		fprintf(stderr, "%s: warning: %llu area%s could not be "
 			"created (the region or its index was full)\n", prog,
-			(unsigned long long)lost, lost == 1 ? "" : "s");
+			(unsigned long long)(lost - refused),
+			lost - refused == 1 ? "" : "s");
+	if (refused)
+		fprintf(stderr, "%s: warning: %llu area%s refused: not valid "
+			"in the region (the program wrote over it)\n", prog,
+			(unsigned long long)refused, refused == 1 ? " was" : "s were");
 	if (o.err) {
 		fprintf(stderr, "%s: %s: %s: the file holds the whole records "
 			"written before\n", prog, out_path, strerror(o.err));
