@@ -87,26 +87,32 @@ static uint64_t handles[UKCOV_REGION_MAX_HANDLES];
 static unsigned int nhandles;
 static uint64_t signal_bits[2];
 
-/* A comma-separated list, each item checked, every item kept. */
+/*
+ * A comma-separated list, each item checked, every item kept.  An empty
+ * item (",", "H,", "H,,H") is refused, not skipped: it is a typo whose
+ * meaning is not ours to guess.
+ */
 static void add_handles(const char *s)
 {
-	char *tmp = strdup(s), *tok, *save;
+	char *tmp = strdup(s), *tok, *rest = tmp;
 
 	if (!tmp)
 		die(EXIT_TOOL, "out of memory");
 	if (!*s)
 		die(EXIT_TOOL, "--handle: an empty list");
-	for (tok = strtok_r(tmp, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = strsep(&rest, ","))) {
 		unsigned long long h;
 		uint64_t sub;
 		unsigned int i;
 		char *end;
 
+		if (!*tok)
+			die(EXIT_TOOL, "--handle %s: an empty item in the list", s);
 		errno = 0;
 		h = strtoull(tok, &end, 0);
 		sub = h & KCOV_SUBSYSTEM_MASK;
-		if (errno || *end || *tok == '-' || !*tok ||
+		/* A digit first: strtoull would take a sign or spaces. */
+		if (errno || *end || *tok < '0' || *tok > '9' ||
 		    (h & ~(KCOV_SUBSYSTEM_MASK | KCOV_INSTANCE_MASK)) ||
 		    !(sub == KCOV_SUBSYSTEM_USB || sub >= UKCOV_SUBSYSTEM_APP_FIRST))
 			die(EXIT_TOOL, "--handle %s: not a global handle (an "
@@ -127,16 +133,17 @@ static void add_handles(const char *s)
 
 static void add_signals(const char *s)
 {
-	char *tmp = strdup(s), *tok, *save;
+	char *tmp = strdup(s), *tok, *rest = tmp;
 
 	if (!tmp)
 		die(EXIT_TOOL, "out of memory");
 	if (!*s)
 		die(EXIT_TOOL, "--signal: an empty list");
-	for (tok = strtok_r(tmp, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = strsep(&rest, ","))) {
 		int sig = ukf_signal_number(tok);
 
+		if (!*tok)
+			die(EXIT_TOOL, "--signal %s: an empty item in the list", s);
 		if (sig <= 0 || sig >= NSIG || sig >= 128)
 			die(EXIT_TOOL, "--signal %s: not a signal", tok);
 		if (sig == SIGKILL || sig == SIGSTOP)
