@@ -430,10 +430,17 @@ struct out {
 static void out_create(struct out *o, const char *path)
 {
 	char *dup1 = strdup(path), *dup2 = strdup(path);
+	struct stat st;
 	size_t n;
 
 	if (!dup1 || !dup2)
 		die(EXIT_TOOL, "out of memory");
+	/* rename() cannot replace a directory, nor make a name ending in
+	 * '/': say so now, not after the run (a link at path is replaced,
+	 * whatever it points to). */
+	if (path[strlen(path) - 1] == '/' ||
+	    (!lstat(path, &st) && S_ISDIR(st.st_mode)))
+		die(EXIT_TOOL, "cannot write %s: %s", path, strerror(EISDIR));
 	n = strlen(path) + 32;
 	o->tmp = malloc(n);
 	if (!o->tmp)
