@@ -348,13 +348,15 @@ static int scanning;
 
 static void modules_rescan(bool force)
 {
-	struct scan sc = { force, last_adds };
+	struct scan sc = { force, 0 };
 
 	if (!hdr || __ukcov_cur.sig_depth ||
 	    __ukcov_in_vfork_child(&__ukcov_cur))
 		return;
+	/* Pairs with the release below: last_adds is the scanner's. */
 	if (__atomic_exchange_n(&scanning, 1, __ATOMIC_ACQUIRE))
 		return;
+	sc.adds = last_adds;
 	dl_iterate_phdr(module_scan, &sc);
 	last_adds = sc.adds;
 	__atomic_store_n(&scanning, 0, __ATOMIC_RELEASE);

@@ -87,26 +87,32 @@ static uint64_t handles[UKCOV_REGION_MAX_HANDLES];
 static unsigned int nhandles;
 static uint64_t signal_bits[2];
 
-/* A comma-separated list, each item checked, every item kept. */
+/*
+ * A comma-separated list, each item checked, every item kept.  An empty
+ * item (",", "H,", "H,,H") is refused, not skipped: it is a typo whose
+ * meaning is not ours to guess.
+ */
 static void add_handles(const char *s)
 {
-	char *tmp = strdup(s), *tok, *save;
+	char *tmp = strdup(s), *tok, *rest = tmp;
 
 	if (!tmp)
 		die(EXIT_TOOL, "out of memory");
 	if (!*s)
 		die(EXIT_TOOL, "--handle: an empty list");
-	for (tok = strtok_r(tmp, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = strsep(&rest, ","))) {
 		unsigned long long h;
 		uint64_t sub;
 		unsigned int i;
 		char *end;
 
+		if (!*tok)
+			die(EXIT_TOOL, "--handle %s: an empty item in the list", s);
 		errno = 0;
 		h = strtoull(tok, &end, 0);
 		sub = h & KCOV_SUBSYSTEM_MASK;
-		if (errno || *end || *tok == '-' || !*tok ||
+		/* A digit first: strtoull would take a sign or spaces. */
+		if (errno || *end || *tok < '0' || *tok > '9' ||
 		    (h & ~(KCOV_SUBSYSTEM_MASK | KCOV_INSTANCE_MASK)) ||
 		    !(sub == KCOV_SUBSYSTEM_USB || sub >= UKCOV_SUBSYSTEM_APP_FIRST))
 			die(EXIT_TOOL, "--handle %s: not a global handle (an "
@@ -127,16 +133,17 @@ static void add_handles(const char *s)
 
 static void add_signals(const char *s)
 {
-	char *tmp = strdup(s), *tok, *save;
+	char *tmp = strdup(s), *tok, *rest = tmp;
 
 	if (!tmp)
 		die(EXIT_TOOL, "out of memory");
 	if (!*s)
 		die(EXIT_TOOL, "--signal: an empty list");
-	for (tok = strtok_r(tmp, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	while ((tok = strsep(&rest, ","))) {
 		int sig = ukf_signal_number(tok);
 
+		if (!*tok)
+			die(EXIT_TOOL, "--signal %s: an empty item in the list", s);
 		if (sig <= 0 || sig >= NSIG || sig >= 128)
 			die(EXIT_TOOL, "--signal %s: not a signal", tok);
 		if (sig == SIGKILL || sig == SIGSTOP)
@@ -255,6 +262,8 @@ static void check_program(const char *path, const char *shown)
 
 static int rfd = -1;			/* the region: a memfd */
 static struct ukcov_region_header *rh;	/* its header, mapped */
+/* Its size in bytes: ours, not the header's, which the program can write. */
+static uint64_t region_size;
 
 /*
  * Create the region, as large as the system lets a file be (sparse: only
@@ -283,6 +292,7 @@ static void region_create(unsigned int mode, unsigned long words, bool common)
 	rh->version = UKCOV_REGION_VERSION;
 	rh->flags = common ? UKCOV_REGION_COMMON : 0;
 	rh->size = size;
+	region_size = size;
 	rh->mode = mode;
 	rh->area_words = words;
 	rh->nhandles = nhandles;
@@ -420,10 +430,17 @@ struct out {
 static void out_create(struct out *o, const char *path)
 {
 	char *dup1 = strdup(path), *dup2 = strdup(path);
+	struct stat st;
 	size_t n;
 
 	if (!dup1 || !dup2)
 		die(EXIT_TOOL, "out of memory");
+	/* rename() cannot replace a directory, nor make a name ending in
+	 * '/': say so now, not after the run (a link at path is replaced,
+	 * whatever it points to). */
+	if (path[strlen(path) - 1] == '/' ||
+	    (!lstat(path, &st) && S_ISDIR(st.st_mode)))
+		die(EXIT_TOOL, "cannot write %s: %s", path, strerror(EISDIR));
 	n = strlen(path) + 32;
 	o->tmp = malloc(n);
 	if (!o->tmp)
@@ -475,7 +492,7 @@ static void out_write(struct out *o, struct iovec *iov, int n)
 static const char *data_map(const struct ukcov_region_entry *e,
 			    size_t *maplen)
 {
-	uint64_t room = rh->size - UKCOV_REGION_DATA_OFF;
+	uint64_t room = region_size - UKCOV_REGION_DATA_OFF;
 	long page = sysconf(_SC_PAGESIZE);
 	void *p;
 
@@ -676,9 +693,11 @@ static bool write_area(struct out *o, const struct ukcov_region_entry *e,
 /*
  * The file, from the region, once everything is gone: the header, the
  * module maps, the areas, how the run ended.  Returns the number of areas
- * lost (not created, or not valid).
+ * lost: not created (the runtime's count, and entries it handed out but
+ * never filled), or refused; *refused counts the published entries that
+ * are not valid (the program's memory: it may have written over them).
  */
-static uint64_t write_file(struct out *o, int status)
+static uint64_t write_file(struct out *o, int status, uint64_t *refused)
 {
 	struct ukcov_file_header h = { .version = UKCOV_FILE_VERSION,
 				       .word_size = 8 };
@@ -699,7 +718,9 @@ static uint64_t write_file(struct out *o, int status)
 		die(EXIT_TOOL, "mmap: %s", strerror(errno));
 	n = rh->next_entry < UKCOV_REGION_MAX_ENTRIES
 		    ? rh->next_entry : UKCOV_REGION_MAX_ENTRIES;
+	/* The program's count: any value; added to without wrapping. */
 	lost = rh->areas_lost;
+	*refused = 0;
 	find_multi_images(ent, n);
 	number_procs(ent, n, target);
 	for (i = 0; i < n; i++)
@@ -707,13 +728,22 @@ static uint64_t write_file(struct out *o, int status)
 		    ent[i].type == UKCOV_REGION_MODULE)
 			write_module(o, &ent[i]);
 	for (i = 0; i < n; i++) {
+		uint32_t state = ent[i].state;
+
 		if (ent[i].type == UKCOV_REGION_MODULE &&
-		    ent[i].state != UKCOV_REGION_EMPTY)
+		    state != UKCOV_REGION_EMPTY)
 			continue;
-		if (ent[i].state == UKCOV_REGION_EMPTY ||
+		if (state == UKCOV_REGION_EMPTY) {
+			lost += lost != UINT64_MAX;
+			continue;
+		}
+		/* Only the states the collector publishes (region.h). */
+		if ((state != UKCOV_REGION_LIVE && state != UKCOV_REGION_DONE) ||
 		    ent[i].type != UKCOV_REGION_AREA ||
-		    !write_area(o, &ent[i], &entries))
-			lost++;
+		    !write_area(o, &ent[i], &entries)) {
+			lost += lost != UINT64_MAX;
+			++*refused;
+		}
 	}
 	memset(&r, 0, sizeof(r));
 	r.rec.type = UKCOV_REC_RUN;
@@ -830,7 +860,7 @@ int main(int argc, char **argv)
 	bool common = true, check = true, quiet = false;
 	char env[64];
 	struct out o;
-	uint64_t lost;
+	uint64_t lost, refused;
 	char *path;
 	int opt, status;
 	pid_t pid;
@@ -948,7 +978,7 @@ int main(int argc, char **argv)
 		free(path);
 		return WEXITSTATUS(status);
 	}
-	lost = write_file(&o, status);
+	lost = write_file(&o, status, &refused);
 	out_finish(&o);
 	if (status >= 0 && WIFSIGNALED(status)) {
 		char sig[16];
@@ -961,10 +991,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s did not run libukcov's collector: "
 			"nothing was collected (not linked with libukcov, or "
 			"a set-user-ID program)\n", prog, argv[optind]);
-	if (lost)
+	if (lost > refused)
 		fprintf(stderr, "%s: warning: %llu area%s could not be "
 			"created (the region or its index was full)\n", prog,
-			(unsigned long long)lost, lost == 1 ? "" : "s");
+			(unsigned long long)(lost - refused),
+			lost - refused == 1 ? "" : "s");
+	if (refused)
+		fprintf(stderr, "%s: warning: %llu area%s refused: not valid "
+			"in the region (the program wrote over it)\n", prog,
+			(unsigned long long)refused, refused == 1 ? " was" : "s were");
 	if (o.err) {
 		fprintf(stderr, "%s: %s: %s: the file holds the whole records "
 			"written before\n", prog, out_path, strerror(o.err));
