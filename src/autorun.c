@@ -47,6 +47,14 @@ static struct ukcov_region_entry *entries;
 static uint32_t image;			/* this image's number in the run */
 static unsigned long words;		/* of each area */
 static unsigned long kmode;		/* KCOV_TRACE_PC or KCOV_TRACE_CMP */
+/*
+ * UKCOV_FILE_MODE_UNIQUE: areas in unique mode, each PC once per area
+ * (never reset).  The bitmap is the smallest kcov allows, one word: the
+ * deduplication does not depend on it (docs/design.md), and ukcov-run
+ * reads the trace only, its count at word UNIQUE_BITMAP_WORDS.
+ */
+static bool unique;
+#define UNIQUE_BITMAP_WORDS 1
 static size_t page;
 
 /* Reaching the region: see region_fd(). */
@@ -196,7 +204,7 @@ static struct ukcov *area_new(uint32_t kind, uint64_t handle,
 			      : 0;
 	e->area.handle = handle;
 	e->area.words = words;
-	e->area.count_at = 0;
+	e->area.count_at = unique ? UNIQUE_BITMAP_WORDS : 0;
 	e->area.seq = ti ? ti->seq : 0;
 	e->area.start_routine = ti ? (uint64_t)(uintptr_t)ti->start_routine : 0;
 	e->area.dropped = 0;
@@ -360,6 +368,28 @@ static void modules_rescan(bool force)
 	dl_iterate_phdr(module_scan, &sc);
 	last_adds = sc.adds;
 	__atomic_store_n(&scanning, 0, __ATOMIC_RELEASE);
+	/* A trace-pc module loaded since: its sites deduplicated from now. */
+	if (unique)
+		__ukcov_pcmap_update(false);
+}
+
+/*
+ * Enable area entry e's kcov k for the calling thread; in unique mode,
+ * the area falls back to an ordered trace if the unique state cannot be
+ * had (its map is 128 MiB of address space: RLIMIT_AS).
+ */
+static int area_enable(struct ukcov_region_entry *e, struct ukcov *k,
+		       struct ukcov_thread *th)
+{
+	if (unique) {
+		int ret = __ukcov_unique_enable(k, th, UNIQUE_BITMAP_WORDS);
+
+		if (ret != -ENOMEM)
+			return ret;
+		e->area.count_at = 0;
+		e->area.mode = UKCOV_FILE_MODE_PC;
+	}
+	return __ukcov_enable(k, th, kmode);
 }
 
 /* ---- Threads ------------------------------------------------------------ */
@@ -378,7 +408,7 @@ static void auto_thread_begin(const struct ukcov_thread_info *ti)
 		return;
 	/* A thread the program had collect already keeps its own: the area
 	 * stays, empty (ukcov-run(1)). */
-	if (__ukcov_enable(k, th, kmode)) {
+	if (area_enable(e, k, th)) {
 		__ukcov_put(k);
 		return;
 	}
@@ -472,10 +502,22 @@ static void handle_area(uint32_t kind, uint64_t h)
 {
 	struct ukcov_region_entry *e;
 	struct ukcov *k = area_new(kind, h, NULL, &e);
+	int ret = -ENOMEM;
 
 	if (!k)
 		return;
-	if (__ukcov_remote_enable_unbound(k, kmode, (unsigned int)words, h, 0)) {
+	if (unique)
+		ret = __ukcov_remote_enable_unbound(k, kmode,
+						    (unsigned int)words, h,
+						    UNIQUE_BITMAP_WORDS);
+	if (ret == -ENOMEM) {
+		/* Ordered: asked for, or the unique state could not be had. */
+		e->area.count_at = 0;
+		e->area.mode = UKCOV_FILE_MODE_PC;
+		ret = __ukcov_remote_enable_unbound(k, kmode,
+						    (unsigned int)words, h, 0);
+	}
+	if (ret) {
 		/* Taken already (the program registered it itself). */
 		__ukcov_put(k);
 		return;
@@ -534,7 +576,8 @@ static bool region_open(void)
 	    h->area_words < UKCOV_REGION_MIN_WORDS ||
 	    h->area_words > UKCOV_REGION_MAX_WORDS ||
 	    h->nhandles > UKCOV_REGION_MAX_HANDLES ||
-	    (h->mode != UKCOV_FILE_MODE_PC && h->mode != UKCOV_FILE_MODE_CMP)) {
+	    (h->mode != UKCOV_FILE_MODE_PC && h->mode != UKCOV_FILE_MODE_CMP &&
+	     h->mode != UKCOV_FILE_MODE_UNIQUE)) {
 		munmap(p, UKCOV_REGION_DATA_OFF);
 		close(fd);
 		return false;
@@ -548,6 +591,7 @@ static bool region_open(void)
 	words = h->area_words;
 	kmode = h->mode == UKCOV_FILE_MODE_CMP ? KCOV_TRACE_CMP
 					       : KCOV_TRACE_PC;
+	unique = h->mode == UKCOV_FILE_MODE_UNIQUE;
 	return true;
 }
 

@@ -51,7 +51,8 @@ static void usage(FILE *f)
 "with libukcov) and write its coverage, per thread and per handle, to a file.\n"
 "\n"
 "  -o, --output FILE      coverage file (default: ukcov.cov); replaced\n"
-"  -m, --mode MODE        pc (default) or cmp\n"
+"  -m, --mode MODE        pc (default: every PC run, in order), unique (each\n"
+"                         PC once per area: long runs never fill it), cmp\n"
 "  -s, --area-words N     words per area (default 0x40000; 512..0xfffffff;\n"
 "                         suffix K or M multiplies by 1024 or 1048576)\n"
 "      --no-common        do not collect the common handle\n"
@@ -794,12 +795,15 @@ static int u64_cmp(const void *x, const void *y)
 }
 
 /* Sum up what the run wrote. */
-static void summarize(const char *out, bool quiet, const char *shown)
+static void summarize(const char *out, bool quiet, const char *shown,
+		      unsigned int mode)
 {
 	struct ukf c;
 	char err[256];
 	unsigned long n[5] = { 0 }, pids = 0;
 	uint64_t entries = 0, dropped = 0, *pid;
+	bool ordered = false;	/* drops in an ordered PC trace */
+	unsigned long fell_back = 0;
 	size_t i;
 
 	if (ukf_load(&c, out, err, sizeof(err))) {
@@ -812,6 +816,9 @@ static void summarize(const char *out, bool quiet, const char *shown)
 		n[c.areas[i].a->kind]++;
 		entries += c.areas[i].count;
 		dropped += c.areas[i].a->dropped;
+		ordered |= c.areas[i].a->dropped &&
+			   c.areas[i].a->mode == UKCOV_FILE_MODE_PC;
+		fell_back += c.areas[i].a->mode != mode;
 		if (pid)
 			pid[i] = c.areas[i].a->pid;
 	}
@@ -833,10 +840,16 @@ static void summarize(const char *out, bool quiet, const char *shown)
 			fprintf(stderr, "; %lu processes", pids);
 		fputc('\n', stderr);
 	}
+	if (fell_back)
+		fprintf(stderr, "%s: warning: %lu of %zu areas hold an ordered "
+			"trace: unique mode's map (128 MiB of address space "
+			"each) could not be reserved\n", prog, fell_back,
+			c.nareas);
 	if (dropped)
 		fprintf(stderr, "%s: warning: %llu entries were dropped "
 			"because areas were full; rerun with a larger "
-			"--area-words\n", prog, (unsigned long long)dropped);
+			"--area-words%s\n", prog, (unsigned long long)dropped,
+			ordered ? ", or with --mode unique" : "");
 	ukf_free(&c);
 }
 
@@ -878,8 +891,11 @@ int main(int argc, char **argv)
 				mode = UKCOV_FILE_MODE_PC;
 			else if (!strcmp(optarg, "cmp"))
 				mode = UKCOV_FILE_MODE_CMP;
+			else if (!strcmp(optarg, "unique"))
+				mode = UKCOV_FILE_MODE_UNIQUE;
 			else
-				die(EXIT_TOOL, "--mode %s: not pc or cmp", optarg);
+				die(EXIT_TOOL, "--mode %s: not pc, unique or cmp",
+				    optarg);
 			break;
 		case 's':
 			words = parse_words(optarg);
@@ -1007,7 +1023,7 @@ int main(int argc, char **argv)
 		return EXIT_TOOL;
 	}
 	if (rh->images)
-		summarize(out_path, quiet, argv[optind]);
+		summarize(out_path, quiet, argv[optind], mode);
 	free(path);
 	if (status < 0)
 		return EXIT_TOOL;

@@ -22,6 +22,8 @@
  *   labels               named threads creating pool threads, racing
  *   euid                 prints its effective user and group ids
  *   hostile entries|header  scribbles over the run's region
+ *   loop N               main, a thread and a pool job each run a marker
+ *                        N times (run-unique.sh)
  *
  * READY: the program writes its pid (or the child's) there once it is set
  * up.  Each m_* function is a marker a test looks for in an area; each ends
@@ -90,6 +92,9 @@ MARKER(m_lbl_pool)
 MARKER(m_lbl_sub)
 MARKER(m_named)
 MARKER(m_hostile)
+MARKER(m_loop_main)
+MARKER(m_loop_thread)
+MARKER(m_loop_job)
 
 /*
  * LeakSanitizer cannot run in a set-group-ID process, which also cannot
@@ -363,6 +368,42 @@ static void *closed_fn(void *a)
 	m_closed_thread();
 	ukcov_run_captured(ukcov_capture(), captured_job, NULL);
 	return a;
+}
+
+/* ---- loop N: the same sites again and again, in every kind of area ----- */
+
+static long loop_n;
+
+static void loop_job(void *a)
+{
+	long i;
+
+	(void)a;
+	for (i = 0; i < loop_n; i++)
+		m_loop_job();
+}
+
+static void *loop_fn(void *a)
+{
+	long i;
+
+	for (i = 0; i < loop_n; i++)
+		m_loop_thread();
+	ukcov_run_captured(ukcov_capture(), loop_job, NULL);
+	return a;
+}
+
+static int mode_loop(const char *arg)
+{
+	long i;
+
+	loop_n = atol(arg);
+	if (loop_n <= 0)
+		die("loop");
+	for (i = 0; i < loop_n; i++)
+		m_loop_main();
+	pthread_join(start(loop_fn, NULL), NULL);
+	return 0;
 }
 
 /* The data the program writes: run-closed-fds.sh expects exactly this. */
@@ -786,6 +827,8 @@ int main(int argc, char **argv)
 		return mode_labels();
 	if (!strcmp(m, "euid"))
 		return mode_euid();
+	if (!strcmp(m, "loop") && a2)
+		return mode_loop(a2);
 	if (!strcmp(m, "hostile") && a2 && !strcmp(a2, "entries"))
 		return mode_hostile_entries();
 	if (!strcmp(m, "hostile") && a2 && !strcmp(a2, "header"))
