@@ -51,8 +51,9 @@ static void usage(FILE *f)
 "with libukcov) and write its coverage, per thread and per handle, to a file.\n"
 "\n"
 "  -o, --output FILE      coverage file (default: ukcov.cov); replaced\n"
-"  -m, --mode MODE        pc (default: every PC run, in order), unique (each\n"
-"                         PC once per area: long runs never fill it), cmp\n"
+"  -m, --mode MODE        unique (default: each PC once per area, so long runs\n"
+"                         never fill it), pc (every PC run, in order: hit\n"
+"                         counts), or cmp (comparison records)\n"
 "  -s, --area-words N     words per area (default 0x40000; 512..0xfffffff;\n"
 "                         suffix K or M multiplies by 1024 or 1048576)\n"
 "      --no-common        do not collect the common handle\n"
@@ -868,7 +869,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out_path = "ukcov.cov";
-	unsigned int mode = UKCOV_FILE_MODE_PC;
+	unsigned int mode = UKCOV_FILE_MODE_UNIQUE;
 	unsigned long words = 0x40000;
 	bool common = true, check = true, quiet = false;
 	char env[64];

@@ -270,7 +270,7 @@ err "no such program" "no such program" "$RUN" -o "$tmp/x.cov" -- "$tmp/nonexist
 err "script" "not an ELF file" "$RUN" -o "$tmp/x.cov" -- "$0"
 err "unwritable output" "cannot write" "$RUN" -o "$tmp/no/such/dir/x.cov" -- "$tmp/target"
 err "bad option" "unknown option" "$RUN" --frobnicate -- "$tmp/target"
-err "bad mode" "not pc or cmp" "$RUN" -m edge -- "$tmp/target"
+err "bad mode" "not pc, unique or cmp" "$RUN" -m edge -- "$tmp/target"
 err "bad size" "512..0xfffffff" "$RUN" -s 12 -- "$tmp/target"
 err "bad handle" "not a global handle" "$RUN" -H 0x1234 -- "$tmp/target"
 err "bad signal" "not a signal" "$RUN" -S NOPE -- "$tmp/target"

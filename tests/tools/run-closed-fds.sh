@@ -24,7 +24,7 @@ for form in $FORMS; do
 	build_target "$form" "$prog"
 	cov=$tmp/$form.cov
 	data=$tmp/$form.data
-	"$RUN" -q -o "$cov" -- "$prog" closed-fds "$data" >/dev/null 2>"$tmp/err"
+	"$RUN" -q -m pc -o "$cov" -- "$prog" closed-fds "$data" >/dev/null 2>"$tmp/err"
 	rc=$?
 	[ "$rc" = 0 ] || { problem "$CASE: exited $rc: $(cat "$tmp/err")"; continue; }
 	[ ! -s "$tmp/err" ] || { problem "$CASE: stderr:"; cat "$tmp/err"; }

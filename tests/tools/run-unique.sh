@@ -29,7 +29,7 @@ for form in $FORMS; do
 	build_target "$form" "$prog"
 
 	CASE="$form/pc"
-	"$RUN" -s 512 -o "$tmp/pc.cov" -- "$prog" loop 5000 >/dev/null 2>"$tmp/err" ||
+	"$RUN" -m pc -s 512 -o "$tmp/pc.cov" -- "$prog" loop 5000 >/dev/null 2>"$tmp/err" ||
 		problem "$CASE: ukcov-run failed: $(cat "$tmp/err")"
 	grep -q "entries were dropped.*or with --mode unique" "$tmp/err" ||
 		problem "$CASE: no drop warning naming --mode unique: $(cat "$tmp/err")"
