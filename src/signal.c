@@ -594,9 +594,11 @@ void __ukcov_signal_atfork_child(void)
  * nothing through ukcov, silently: clang links its UBSan runtime (weak
  * comparison callbacks) into programs built with -fsanitize-coverage and
  * no sanitizer, and that copy wins over the shared library's.  Say so once.
+ * Our own addresses come from hidden aliases (callbacks.c): the exported
+ * names would resolve to the interposing copy too.
  */
-void __sanitizer_cov_trace_pc(void);
-void __sanitizer_cov_trace_cmp4(uint32_t a, uint32_t b);
+hidden void __ukcov_self_trace_pc(void);
+hidden void __ukcov_self_trace_cmp4(uint32_t a, uint32_t b);
 
 static void check_callbacks(void)
 {
@@ -605,9 +607,9 @@ static void check_callbacks(void)
 		const char *name;
 		void *ours;
 	} cbs[] = {
-		{ "__sanitizer_cov_trace_pc", (void *)__sanitizer_cov_trace_pc },
+		{ "__sanitizer_cov_trace_pc", (void *)__ukcov_self_trace_pc },
 		{ "__sanitizer_cov_trace_cmp4",
-		  (void *)__sanitizer_cov_trace_cmp4 },
+		  (void *)__ukcov_self_trace_cmp4 },
 	};
 	Dl_info info;
 	size_t i;
