@@ -20,7 +20,9 @@
  * gathered so far, nothing gathered after); a new process starts with
  * nothing collecting but the common handle, as Linux's kcov_task_init.
  */
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -552,6 +554,98 @@ void __ukcov_vfork_leave(long ret)
 
 /* --- Initialisation ------------------------------------------------------ */
 
+/*
+ * One runtime per process.  Every copy of ukcov (libukcov.so, or
+ * libukcov.a linked into a program or a library) carries this ELF note,
+ * which its module's PT_NOTE segment maps with the code: found with
+ * dl_iterate_phdr, with no symbol exported.  Two copies split the process:
+ * code that calls one is collected only by the kcovs of that one (a
+ * plugin linked with libukcov.so in a program linked with libukcov.a
+ * loses its coverage without a word).  The copy that starts second says so.
+ */
+#define UKCOV_NOTE_TYPE 0x75636f76u /* "ucov" */
+#if defined(__has_attribute)
+#if __has_attribute(retain)
+#define UKCOV_RETAIN __attribute__((retain))
+#endif
+#endif
+#ifndef UKCOV_RETAIN
+#define UKCOV_RETAIN
+#endif
+static const struct {
+	uint32_t namesz, descsz, type;
+	char name[8];
+} runtime_note __attribute__((section(".note.ukcov"), used, aligned(4)))
+UKCOV_RETAIN = { 6, 0, UKCOV_NOTE_TYPE, "ukcov" };
+
+struct other_runtime {
+	const char *path;	/* a module with another copy's note */
+};
+
+static bool has_runtime_note(const struct dl_phdr_info *info,
+			     const ElfW(Phdr) *ph)
+{
+	const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+	const char *end = p + ph->p_memsz;
+
+	while ((size_t)(end - p) >= 12) {
+		uint32_t namesz, descsz, type;
+		size_t step;
+
+		memcpy(&namesz, p, 4);
+		memcpy(&descsz, p + 4, 4);
+		memcpy(&type, p + 8, 4);
+		step = 12 + ((namesz + 3ul) & ~3ul) + ((descsz + 3ul) & ~3ul);
+		if (step > (size_t)(end - p))
+			break;
+		if (type == UKCOV_NOTE_TYPE && namesz == 6 &&
+		    !memcmp(p + 12, "ukcov", 6))
+			return true;
+		p += step;
+	}
+	return false;
+}
+
+static int find_other_runtime(struct dl_phdr_info *info, size_t size,
+			      void *arg)
+{
+	struct other_runtime *o = arg;
+	uintptr_t self = (uintptr_t)&runtime_note;
+	int i;
+
+	(void)size;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type != PT_NOTE || self - lo < ph->p_memsz)
+			continue;
+		if (has_runtime_note(info, ph)) {
+			o->path = info->dlpi_name && *info->dlpi_name
+					  ? info->dlpi_name
+					  : "the program";
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void check_runtimes(void)
+{
+	struct other_runtime o = { NULL };
+
+	dl_iterate_phdr(find_other_runtime, &o);
+	if (!o.path)
+		return;
+	__ukcov_warn("another copy of ukcov's runtime is in this process (in ",
+		     o.path, "): code calling one copy is collected only by "
+		     "that copy's kcovs", NULL);
+	__ukcov_warn("link the program and its libraries with the same "
+		     "libukcov: all with libukcov.so, or only the program with "
+		     "libukcov.a (and -rdynamic, so that plugins bind to it)",
+		     NULL);
+}
+
 static void atfork_child(void)
 {
 	__ukcov_task_init_child(true);
@@ -565,6 +659,7 @@ static void init_once_fn(void)
 	pthread_atfork(__ukcov_atfork_prepare, __ukcov_atfork_parent,
 		       atfork_child);
 	__ukcov_signal_init();
+	check_runtimes();
 }
 
 void __ukcov_init(void)
