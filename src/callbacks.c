@@ -365,9 +365,11 @@ NOCOV_HOT void __sanitizer_cov_trace_switch(ukcov_u64 val, ukcov_u64 *cases)
  * runtime's weak copies, linked into the program), so signal.c's check
  * that the program's calls reach these compares against the aliases.
  */
+#define UKCOV_NAME(x) UKCOV_NAME_(x)
+#define UKCOV_NAME_(x) #x
 extern __typeof(__sanitizer_cov_trace_pc) __ukcov_self_trace_pc
-	__attribute__((alias("__sanitizer_cov_trace_pc"), visibility("hidden"),
-		       hot));
+	__attribute__((alias(UKCOV_NAME(__sanitizer_cov_trace_pc)),
+		       visibility("hidden"), hot));
 extern __typeof(__sanitizer_cov_trace_cmp4) __ukcov_self_trace_cmp4
-	__attribute__((alias("__sanitizer_cov_trace_cmp4"),
+	__attribute__((alias(UKCOV_NAME(__sanitizer_cov_trace_cmp4)),
 		       visibility("hidden"), hot));
