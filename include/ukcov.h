@@ -143,7 +143,7 @@ UKCOV_API void ukcov_run_captured(uint64_t handle, void (*fn)(void *),
  * ukcov_signal_exit(), ctx living on the handler's stack.  Async-signal-safe.
  */
 struct ukcov_sigctx {
-	unsigned long opaque[64];
+	unsigned long opaque[96];	/* 768 bytes (512 before 0.1.0) */
 };
 UKCOV_API void ukcov_signal_enter(struct ukcov_sigctx *ctx, int sig);
 UKCOV_API void ukcov_signal_exit(struct ukcov_sigctx *ctx);

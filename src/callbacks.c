@@ -56,6 +56,7 @@ void __sanitizer_cov_trace_switch(ukcov_u64 val, ukcov_u64 *cases);
  * supported target.
  */
 #define MODE_OF(g) ((g)->mode)
+#define PCMODE_OF(g) ((g)->pcmode)
 
 #define RET_IP() ((unsigned long)__builtin_return_address(0))
 
@@ -89,20 +90,6 @@ NOCOV_INLINE void note_drop(struct ukcov_gen *g)
 
 	if (d)
 		WRITE_ONCE(*d, READ_ONCE(*d) + 1);
-}
-
-/* Append one PC to an ordered trace (mode read, barrier passed). */
-NOCOV_INLINE void append_pc(struct ukcov_gen *g, unsigned long pc)
-{
-	unsigned long *area = g->area, count;
-
-	count = READ_ONCE(area[0]);
-	if (unlikely(count >= g->cap)) {
-		note_drop(g);
-		return;
-	}
-	area[count + 1] = pc;
-	smp_store_release(&area[0], count + 1);
 }
 
 /*
@@ -178,6 +165,32 @@ NOCOV_INLINE unsigned long pc_index(unsigned long pc)
 	return 0;
 }
 
+/*
+ * Append one PC to an ordered trace (mode read, barrier passed).  The
+ * unique modes reach the cold branch at every hit (pccap 0, see
+ * struct ukcov_gen): the PC's index is tested there, so that the ordered
+ * path is the same instructions as without unique mode.
+ */
+NOCOV_INLINE void append_pc(struct ukcov_gen *g, unsigned long pc)
+{
+	unsigned long *area = g->area, count;
+
+	count = READ_ONCE(area[0]);
+	if (unlikely(count >= g->pccap)) {
+		if (g->map) {
+			unsigned long x = pc_index(pc);
+
+			if (!g->map[x])
+				unique_first(g, x, pc);
+		} else {
+			note_drop(g);
+		}
+		return;
+	}
+	area[count + 1] = pc;
+	smp_store_release(&area[0], count + 1);
+}
+
 NOCOV_HOT void __sanitizer_cov_trace_pc(void)
 {
 	/*
@@ -185,23 +198,12 @@ NOCOV_HOT void __sanitizer_cov_trace_pc(void)
 	 * reloads the TLS offset for every field in a shared library.
 	 */
 	struct ukcov_gen *g = &__ukcov_cur.gen;
-	unsigned long mode;
 
 	/* Not collecting is the fall-through path: one compare in memory. */
-	if (likely(MODE_OF(g) < UKCOV_MODE_TRACE_PC))
+	if (likely(PCMODE_OF(g) != UKCOV_MODE_TRACE_PC))
 		return;
 	barrier();
-	mode = READ_ONCE(g->mode);
-	if (likely(mode == UKCOV_MODE_TRACE_PC)) {
-		append_pc(g, RET_IP());
-	} else if (mode >= UKCOV_MODE_UNIQUE_PC) {
-		unsigned long pc = RET_IP();
-		unsigned long x = pc_index(pc);
-
-		if (likely(g->map[x]))
-			return;
-		unique_first(g, x, pc);
-	}
+	append_pc(g, RET_IP());
 }
 
 /*

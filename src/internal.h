@@ -186,9 +186,18 @@ struct ukcov_uniq {
  */
 struct ukcov_gen {
 	unsigned int mode;	/* UKCOV_MODE_*: published last, cleared first */
+	/*
+	 * What trace_pc and the comparison callbacks test, derived from mode
+	 * by __ukcov_gen_start: mode itself, but TRACE_PC in the unique
+	 * modes, whose pccap of 0 then sends every hit to the ordered
+	 * append's cold path, where the map is tested.  The ordered path
+	 * stays exactly what it is without unique mode.
+	 */
+	unsigned int pcmode;
 	unsigned int sequence;	/* kcov->sequence when this feed started */
 	unsigned long *area;	/* word 0 is the count */
 	unsigned long cap;	/* entries that fit: PCs, or records in CMP mode */
+	unsigned long pccap;	/* cap, or 0 in the unique modes (pcmode) */
 	struct ukcov *kcov;	/* the kcov fed: local one, or a section's owner */
 	unsigned long *dropped;	/* entries dropped because area was full */
 	uint8_t *map;		/* unique modes: the index map tested first */

@@ -37,13 +37,17 @@
  */
 void __ukcov_gen_start(struct ukcov_gen *live, const struct ukcov_gen *g)
 {
+	bool unique = g->mode >= UKCOV_MODE_UNIQUE_PC;
+
 	live->area = g->area;
 	live->cap = g->cap;
+	live->pccap = unique ? 0 : g->cap;
 	live->kcov = g->kcov;
 	live->sequence = g->sequence;
 	live->dropped = g->dropped;
 	live->map = g->map;
 	barrier(); /* pairs with the barrier after the mode read in callbacks */
+	WRITE_ONCE(live->pcmode, unique ? UKCOV_MODE_TRACE_PC : g->mode);
 	WRITE_ONCE(live->mode, g->mode);
 }
 
@@ -51,9 +55,11 @@ void __ukcov_gen_start(struct ukcov_gen *live, const struct ukcov_gen *g)
 void __ukcov_gen_stop(struct ukcov_gen *live)
 {
 	WRITE_ONCE(live->mode, UKCOV_MODE_DISABLED);
+	WRITE_ONCE(live->pcmode, UKCOV_MODE_DISABLED);
 	barrier(); /* pairs with the barrier after the mode read in callbacks */
 	live->area = NULL;
 	live->cap = 0;
+	live->pccap = 0;
 	live->kcov = NULL;
 	live->sequence = 0;
 	live->dropped = NULL;
