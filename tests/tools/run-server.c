@@ -54,7 +54,7 @@ static void die(const char *what)
 
 static pthread_mutex_t table_mu = PTHREAD_MUTEX_INITIALIZER;
 static long table[NKEYS];
-static volatile int stopping;
+static int stopping;		/* atomic */
 
 /* A queue of accepted connections, one slot per worker. */
 static pthread_mutex_t q_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -142,7 +142,7 @@ static void *worker(void *a)
 		}
 		close(fd);
 		if (quit == 1 && strstr(out, "bye")) {
-			stopping = 1;
+			__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
 			shutdown(listen_fd, SHUT_RDWR);
 		}
 	}
@@ -153,7 +153,7 @@ static void *ticker(void *a)
 	struct timespec ms = { 0, 1000000 };
 
 	(void)a;
-	while (!stopping) {
+	while (!__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
 		m_srv_tick();
 		nanosleep(&ms, NULL);
 	}
@@ -188,7 +188,7 @@ static int serve(const char *ready)
 	if (!f || fprintf(f, "%d\n", ntohs(sa.sin_port)) < 0 || fclose(f) ||
 	    rename(tmp, ready))
 		die(ready);
-	while (!stopping) {
+	while (!__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (fd >= 0)
