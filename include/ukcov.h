@@ -76,6 +76,19 @@ struct ukcov_remote_unique_arg {
 #define UKCOV_REMOTE_UNIQUE_ENABLE _IOW('c', 0xa0, struct ukcov_remote_unique_arg)
 
 /*
+ * Wait until every remote section for this object's handles that was open
+ * when the request was made (its ukcov_remote_start had returned) has been
+ * appended to the area or discarded: sections of thread pools, signal
+ * handlers and forked children alike.  The argument is the timeout in
+ * milliseconds, by value (ULONG_MAX: none).  0; or -1 with errno EINVAL
+ * (the object is not remote-enabled; in a signal handler or a vfork
+ * child), ETIMEDOUT (sections still open at the timeout: one that never
+ * ends, or a forked child killed inside one).  ukcov's own request (Linux
+ * has none: syzkaller sleeps and polls instead).
+ */
+#define UKCOV_REMOTE_WAIT _IOW('c', 0xa1, unsigned long)
+
+/*
  * Open a new kcov object.  Returns a close-on-exec file descriptor (a memfd
  * that will hold the area), or -1 with errno set (EMFILE, ENFILE, ENOMEM).
  */
@@ -164,6 +177,21 @@ UKCOV_API uint64_t ukcov_irq_sections_skipped(void);
  * handler (it reads the loader's module list).
  */
 UKCOV_API uint64_t ukcov_unique_bits(void);
+
+/* UKCOV_REMOTE_WAIT as a call, the timeout in nanoseconds (UINT64_MAX:
+ * none).  0, or -1 with errno as the request's, or EBADF. */
+UKCOV_API int ukcov_remote_wait(int fd, uint64_t timeout_ns);
+
+/*
+ * The number of remote sections in flight for the object behind fd
+ * (opened, not yet appended or discarded, in this process and its forked
+ * children), as a counter to read at any time without a system call
+ * (__atomic_load_n with __ATOMIC_ACQUIRE: a 0 read so means every section
+ * counted before has been appended).  Valid until the object is freed
+ * (its descriptors closed and nothing bound to it).  NULL with errno
+ * EINVAL before KCOV_INIT_TRACE or in a signal handler, EBADF, ENOTTY.
+ */
+UKCOV_API const volatile uint64_t *ukcov_in_flight(int fd);
 
 /* What a kcov lost, and what its remote sections became. */
 struct ukcov_stats {

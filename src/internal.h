@@ -224,6 +224,7 @@ struct ukcov_frame {
 	int irq_slot;		/* interrupt-area slot, or -1 for a task buffer */
 	bool muted;		/* a skipped section: saved is restored */
 	unsigned char mode;	/* the section's mode (UKCOV_MODE_*) */
+	unsigned char qslot;	/* its slot in shared->slot[] */
 	bool own_map;		/* UNIQUE_SEC: map is the thread's smap[] of
 				 * this frame's depth, cleared at the stop */
 };
@@ -343,6 +344,16 @@ struct ukcov_shared {
 	 * a forked child's sections carry its copy's, and are appended only
 	 * while the owner is still in that session. */
 	uint32_t sequence;
+	/*
+	 * Sections in flight for the owner, in this process and its forked
+	 * children: opened, not yet appended or discarded (ukcov_in_flight).
+	 * Each is also counted in slot[epoch & 1] as of its opening, so that
+	 * a wait can tell the sections open at its call from later ones
+	 * (ukcov_remote_wait; epoch written under append_lock).
+	 */
+	uint64_t in_flight;
+	uint64_t slot[2];
+	uint32_t epoch;
 };
 hidden void __ukcov_append_lock(struct ukcov_shared *s);
 hidden void __ukcov_append_unlock(struct ukcov_shared *s);
@@ -612,6 +623,7 @@ struct ukcov_irq_use {
 	struct ukcov *k;		/* the section's owner (a reference) */
 	unsigned int sequence;		/* the owner's at the start */
 	unsigned int depth;		/* the handler depth of the section */
+	unsigned int qslot;		/* its slot in shared->slot[] */
 };
 hidden struct ukcov_irq_use *__ukcov_irq_use(int slot);
 /* Close the sections of th's handlers deeper than depth (abandoned). */
@@ -641,7 +653,12 @@ hidden void __ukcov_section_append(struct ukcov_thread *th, struct ukcov *k,
 				   unsigned int seq, unsigned long n,
 				   unsigned long words,
 				   const unsigned long *entries,
-				   unsigned long dropped);
+				   unsigned long dropped, unsigned int qslot);
+/* Count a section for k in flight: its slot (ukcov_remote_wait). */
+hidden unsigned int __ukcov_in_flight_add(struct ukcov *k);
+/* ukcov_remote_wait: 0, -EINVAL (k not remote), -ETIMEDOUT. */
+hidden int __ukcov_remote_wait(struct ukcov *k, uint64_t timeout_ns);
+hidden const volatile uint64_t *__ukcov_in_flight_of(struct ukcov *k);
 hidden void __ukcov_ctx_unwind(struct ukcov_thread *th, struct ukcov_ctx *c,
 			       unsigned int depth);
 hidden bool __ukcov_handle_valid(uint64_t h, bool common_ok, bool global_ok,

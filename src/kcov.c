@@ -730,6 +730,49 @@ int ukcov_get_stats(int fd, struct ukcov_stats *st)
 	return 0;
 }
 
+int ukcov_remote_wait(int fd, uint64_t timeout_ns)
+{
+	struct ukcov_thread *th = &__ukcov_cur;
+	struct ukcov *k;
+	int ret;
+
+	k = __ukcov_obj_get(fd);
+	if (!k)
+		return -1;
+	if (th->sig_depth || __ukcov_in_vfork_child(th))
+		ret = -EINVAL;
+	else
+		ret = __ukcov_remote_wait(k, timeout_ns);
+	__ukcov_put(k);
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+const volatile uint64_t *ukcov_in_flight(int fd)
+{
+	const volatile uint64_t *p = NULL;
+	struct ukcov *k;
+	sigset_t ss;
+
+	if (__ukcov_cur.sig_depth) {
+		errno = EINVAL;
+		return NULL;
+	}
+	k = __ukcov_obj_get(fd);
+	if (!k)
+		return NULL;
+	__ukcov_lock(&k->lock, &ss);
+	p = __ukcov_in_flight_of(k);
+	__ukcov_unlock(&k->lock, &ss);
+	__ukcov_put(k);
+	if (!p)
+		errno = EINVAL;
+	return p;
+}
+
 int ukcov_ioctl(int fd, unsigned long request, ...)
 {
 	struct ukcov_thread *th = &__ukcov_cur;
@@ -775,6 +818,12 @@ int ukcov_ioctl(int fd, unsigned long request, ...)
 		break;
 	case UKCOV_REMOTE_UNIQUE_ENABLE:
 		ret = __ukcov_remote_enable(k, arg, true);
+		break;
+	case UKCOV_REMOTE_WAIT:
+		/* Milliseconds; ULONG_MAX and anything past 2^64 ns: forever. */
+		ret = __ukcov_remote_wait(k, arg > UINT64_MAX / 1000000
+						     ? UINT64_MAX
+						     : (uint64_t)arg * 1000000);
 		break;
 	default:
 		ret = -ENOTTY;

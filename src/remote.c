@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -544,11 +545,17 @@ static bool section_open(struct ukcov_thread *th, struct ukcov_frame *f,
 			u->k = k;
 			u->sequence = g.sequence;
 			u->depth = th->sig_depth;
+			/* Counted before an abandonment can find it (th). */
+			u->qslot = __ukcov_in_flight_add(k);
+			f->qslot = (unsigned char)u->qslot;
+			barrier();
 			u->th = th;
 		}
 	} else {
 		f->buf = buf_get(words);
 		f->irq_slot = -1;
+		if (f->buf)
+			f->qslot = (unsigned char)__ukcov_in_flight_add(k);
 		/* A thread that exits inside the section must end it. */
 		__ukcov_arm_exit_hook(th);
 	}
@@ -694,13 +701,112 @@ void ukcov_run_captured(uint64_t handle, void (*fn)(void *), void *arg)
 	fn(arg);
 }
 
+unsigned int __ukcov_in_flight_add(struct ukcov *k)
+{
+	struct ukcov_shared *s = k->shared;
+	unsigned int q = READ_ONCE(s->epoch) & 1;
+
+	__atomic_add_fetch(&s->slot[q], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->in_flight, 1, __ATOMIC_RELAXED);
+	return q;
+}
+
+/*
+ * ukcov_remote_wait: until every section for k that was open when it was
+ * called (its ukcov_remote_start returned) has landed, or timeout_ns have
+ * passed (-ETIMEDOUT).  A flip of the epoch sends later sections to the
+ * other slot; it is made only while that slot is empty (else the older
+ * sections there are waited for first), so a slot waited for receives no
+ * section opened after the call but for waiters' flips.  Task context;
+ * sleeps between looks: 10 us doubling to 1 ms, nothing on the section
+ * path but the counts.  The calling thread's own open sections for k
+ * cannot end while it waits: they are not waited for (the alternative is
+ * a certain timeout).
+ */
+int __ukcov_remote_wait(struct ukcov *k, uint64_t timeout_ns)
+{
+	struct ukcov_thread *th = &__ukcov_cur;
+	struct ukcov_shared *s;
+	struct timespec t;
+	uint64_t now, end, pause = 10000, own[2] = { 0, 0 };
+	unsigned int i;
+	sigset_t ss;
+	bool remote;
+
+	for (i = 0; i < th->task_ctx.depth; i++) {
+		const struct ukcov_frame *f = &th->task_ctx.frames[i];
+
+		if (f->kcov == k &&
+		    __atomic_load_n(&f->state, __ATOMIC_RELAXED) == FRAME_OPEN)
+			own[f->qslot & 1]++;
+	}
+
+	__ukcov_lock(&k->lock, &ss);
+	remote = k->remote && k->shared;
+	s = k->shared;
+	__ukcov_unlock(&k->lock, &ss);
+	if (!remote)
+		return -EINVAL;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	now = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+	end = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+	for (;;) {
+		unsigned int e, q;
+		bool older;
+
+		__ukcov_append_lock(s);
+		e = READ_ONCE(s->epoch);
+		older = __atomic_load_n(&s->slot[(e + 1) & 1],
+					__ATOMIC_ACQUIRE) > own[(e + 1) & 1];
+		if (!older)
+			WRITE_ONCE(s->epoch, e + 1);
+		__ukcov_append_unlock(s);
+		q = older ? (e + 1) & 1 : e & 1;
+		while (__atomic_load_n(&s->slot[q], __ATOMIC_ACQUIRE) > own[q]) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			now = (uint64_t)t.tv_sec * 1000000000ull +
+			      (uint64_t)t.tv_nsec;
+			if (now >= end)
+				return -ETIMEDOUT;
+			if (pause > end - now)
+				pause = end - now;
+			ts.tv_sec = (time_t)(pause / 1000000000ull);
+			ts.tv_nsec = (long)(pause % 1000000000ull);
+			nanosleep(&ts, NULL);
+			pause = pause * 2 > 1000000 ? 1000000 : pause * 2;
+		}
+		if (!older)
+			return 0;
+	}
+}
+
+const volatile uint64_t *__ukcov_in_flight_of(struct ukcov *k)
+{
+	return k->shared ? &k->shared->in_flight : NULL;
+}
+
+/* The section counted in slot q has landed (appended or discarded). */
+static void in_flight_done(struct ukcov *k, unsigned int q)
+{
+	struct ukcov_shared *s = k->shared;
+
+	/* Release: a waiter that reads the count with acquire sees the
+	 * append (pairs with remote_wait's loads). */
+	__atomic_sub_fetch(&s->in_flight, 1, __ATOMIC_RELEASE);
+	__atomic_sub_fetch(&s->slot[q & 1], 1, __ATOMIC_RELEASE);
+}
+
 /*
  * Append n entries of a finished (or, at process exit, still open) section
- * to its owner, under the owner's lock; then count the outcome.
+ * to its owner, under the owner's lock; then count the outcome, and the
+ * section as landed (slot qslot).
  */
 void __ukcov_section_append(struct ukcov_thread *th, struct ukcov *k,
 			   unsigned int seq, unsigned long n, unsigned long words,
-			   const unsigned long *entries, unsigned long dropped)
+			   const unsigned long *entries, unsigned long dropped,
+			   unsigned int qslot)
 {
 	/* Never false here: see __ukcov_klock.  Discard if it ever were. */
 	if (__ukcov_klock(&k->lock, th)) {
@@ -727,6 +833,7 @@ void __ukcov_section_append(struct ukcov_thread *th, struct ukcov *k,
 	} else {
 		__atomic_add_fetch(&k->sections_discarded, 1, __ATOMIC_RELAXED);
 	}
+	in_flight_done(k, qslot);
 }
 
 /* Close the innermost section of c: append, recycle, put. */
@@ -736,7 +843,7 @@ void __ukcov_section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 	struct ukcov_frame *f = &c->frames[d];
 	struct ukcov *k = f->kcov;
 	unsigned long *buf = f->buf, words = f->words, dropped = f->dropped;
-	unsigned int seq = f->sequence, open = FRAME_OPEN;
+	unsigned int seq = f->sequence, open = FRAME_OPEN, qslot = f->qslot;
 	int irq_slot = f->irq_slot;
 	bool mine, own_map;
 
@@ -760,7 +867,8 @@ void __ukcov_section_close(struct ukcov_thread *th, struct ukcov_ctx *c)
 	c->depth--;
 
 	if (mine)
-		__ukcov_section_append(th, k, seq, buf[0], words, buf + 1, dropped);
+		__ukcov_section_append(th, k, seq, buf[0], words, buf + 1, dropped,
+				       qslot);
 	/* The section's map back to empty, for the next one at this depth. */
 	if (own_map)
 		__ukcov_smap_clear(th->smap[d],
@@ -786,7 +894,7 @@ void __ukcov_section_flush(struct ukcov_thread *self, struct ukcov_frame *f)
 	unsigned long n = smp_load_acquire(&f->buf[0]);
 
 	__ukcov_section_append(self, f->kcov, f->sequence, n, f->words,
-			       f->buf + 1, READ_ONCE(f->dropped));
+			       f->buf + 1, READ_ONCE(f->dropped), f->qslot);
 }
 
 void ukcov_remote_stop(void)

@@ -179,7 +179,7 @@ void __ukcov_irq_abandon(struct ukcov_thread *th, unsigned int depth)
 		buf = (unsigned long *)(irq_base + (size_t)i * irq_words *
 							   sizeof(unsigned long));
 		__ukcov_section_append(th, u->k, u->sequence, buf[0], irq_words,
-				       buf + 1, 0);
+				       buf + 1, 0, u->qslot);
 		__ukcov_put(u->k);
 		__ukcov_irq_put(i);
 	}
