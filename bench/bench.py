@@ -31,6 +31,16 @@ HAVE_VG = os.environ.get("HAVE_VALGRIND", "1") == "1"
 HAVE_STRACE = os.environ.get("HAVE_STRACE", "1") == "1"
 
 BUDGET = {"pc-off": 4, "pc-on": 12, "cmp4-on": 20}
+# Unique mode (issue 11): a site already seen <= 8 static, <= 10 shared; a
+# first hit <= 20.  By state and library ("a" static, "so" shared).
+UNIQUE_BUDGET = {("seen", "a"): 8, ("seen", "so"): 10,
+                 ("first", "a"): 20, ("first", "so"): 20}
+
+
+def budget_of(state, link):
+    if state.startswith(("guard-", "pc-uniq-")):
+        return UNIQUE_BUDGET.get((state.rsplit("-", 1)[1], link))
+    return BUDGET.get(state)
 commands = []  # (what, command line) for BENCHMARKS.md
 md = []        # BENCHMARKS.md body
 
@@ -253,23 +263,39 @@ def bench_callbacks(progs):
             for fn, states in (("__sanitizer_cov_trace_pc",
                                 ("pc-off", "pc-on")),
                                ("__sanitizer_cov_trace_cmp4",
-                                ("cmp4-off", "cmp4-on"))):
+                                ("cmp4-off", "cmp4-on")),
+                               ("__sanitizer_cov_trace_pc_guard",
+                                ("guard-first", "guard-seen")),
+                               ("__sanitizer_cov_trace_pc",
+                                ("pc-uniq-first", "pc-uniq-seen"))):
                 ins = objdump_fn(where, fn)
                 p = paths(ins)
-                dis.append((cc, lib, fn, ins, p))
+                if not any(d[2] == fn and d[1] == lib and d[0] == cc
+                           for d in dis):
+                    dis.append((cc, lib, fn, ins, p))
                 for st in states:
                     ir, _ = callgrind(b, [st, str(N)], [fn], record=(
                         "callback instructions (every build and state)"))
                     per = ir / N
-                    sp = p[0] if st.endswith("off") else p[1]
+                    if st.endswith("-first"):
+                        first = per
+                    elif st.endswith("-seen"):
+                        # The first of the N calls was a first hit (the
+                        # figure just measured): the other N - 1 are seen.
+                        per = (ir - first) / (N - 1)
+                    # The objdump paths are the ordered modes' (not
+                    # collecting, recording); unique mode's have none.
+                    sp = ((p[0] if st.endswith("off") else p[1])
+                          if st[:4] in ("pc-o", "cmp4") else (None, None))
+                    bud = budget_of(st, link)
                     rows.append(dict(cc=cc, lib=lib, state=st, ir=ir,
                                      per=per, objdump=sp[0], taken=sp[1],
-                                     budget=BUDGET.get(st)))
-                    bud = BUDGET.get(st)
+                                     budget=bud))
                     verdict = ("" if bud is None else
                                ("OK" if per <= bud else "OVER"))
-                    say(f"  {cc:5} {lib:11} {st:8} {per:6.2f} instr/call "
-                        f"(objdump path {sp[0]}, {sp[1]} taken jumps)"
+                    say(f"  {cc:5} {lib:11} {st:13} {per:6.2f} instr/call "
+                        + (f"(objdump path {sp[0]}, {sp[1]} taken jumps)"
+                           if sp[0] is not None else "")
                         + (f"  budget {bud}: {verdict}" if bud else ""))
             if link == "so":
                 ir = plt_cost(b, ["pc-off", str(N)])
@@ -660,18 +686,36 @@ def write_md(cb_rows, dis, plt_rows, rem, lz, sig, allin, rep):
                  f"i.e. the count and the entry) and the jumps taken on "
                  f"it.  Collecting: the area never fills "
                  f"(the driver checks that all {N:,} entries were "
-                 f"recorded).\n")
+                 f"recorded).  Unique mode (KCOV_UNIQUE_ENABLE, a bitmap "
+                 f"that holds every index handed out, so a first hit also "
+                 f"sets its bit there; the guard numbered by "
+                 f"`__sanitizer_cov_trace_pc_guard_init` as a module's): "
+                 f"\"site seen\" calls one site {N:,} times, the first "
+                 f"call setting its byte (the driver checks that one entry "
+                 f"was appended), and the figure is (Ir − the first hit's "
+                 f"figure) / ({N:,} − 1); \"first hit\" calls it {N:,} times with "
+                 f"a KCOV_RESET_TRACE after every call, outside the "
+                 f"callback and not counted (the driver checks that every "
+                 f"call appended one entry).  Budgets of unique mode "
+                 f"(issue 11): a site seen ≤ 8 static, ≤ 10 shared; a "
+                 f"first hit ≤ 20.\n")
         o.append("| compiler | library | callback, state | instr/call | "
                  "objdump path (taken jumps) | budget | |")
         o.append("|---|---|---|---|---|---|---|")
         names = {"pc-off": "trace_pc, not collecting",
                  "pc-on": "trace_pc, collecting",
                  "cmp4-off": "trace_cmp4, not collecting",
-                 "cmp4-on": "trace_cmp4 record, collecting"}
+                 "cmp4-on": "trace_cmp4 record, collecting",
+                 "guard-seen": "trace_pc_guard, unique, site seen",
+                 "guard-first": "trace_pc_guard, unique, first hit",
+                 "pc-uniq-seen": "trace_pc, unique, site seen",
+                 "pc-uniq-first": "trace_pc, unique, first hit"}
         for r in cb_rows:
             b = r["budget"]
             o.append(f"| {r['cc']} | {r['lib']} | {names[r['state']]} | "
-                     f"{r['per']:.2f} | {r['objdump']} ({r['taken']}) | "
+                     f"{r['per']:.2f} | "
+                     + (f"{r['objdump']} ({r['taken']})"
+                        if r['objdump'] is not None else "—") + " | "
                      f"{'≤ ' + str(b) if b else '—'} | "
                      f"{('OK' if r['per'] <= b else 'OVER') if b else ''} |")
         o.append("")
@@ -886,7 +930,8 @@ def write_md(cb_rows, dis, plt_rows, rem, lz, sig, allin, rep):
                  "`nop`s left out.\n")
         for cc, lib, fn, ins, p in dis:
             o.append(f"{cc}, {lib}, `{fn}` ({len([i for i in ins if not i[1].startswith('nop')])} "
-                     f"instructions; paths {p[0][0]} and {p[1][0]}):\n")
+                     f"instructions; paths "
+                     + (f"{p[0][0]} and {p[1][0]}" if p else "?") + "):\n")
             o.append("```\n" + fmt_dis(ins) + "\n```\n")
     o.append("## Command lines\n")
     o.append("Run from the top of the work tree; `build-bench/CC/` holds "

@@ -7,8 +7,9 @@
 # PEERS_HAVE_CLANG / PEERS_HAVE_LF / PEERS_HAVE_AFL / PEERS_HAVE_ZLIB (1 or
 # 0) select the peers' columns and the zlib rows; run.sh sets them from what
 # it could install and fetch.  The trace-pc-guard builds (unique mode) link
-# only against a libukcov that has __sanitizer_cov_trace_pc_guard: until
-# then their link is said to fail and the rows are skipped, not the build.
+# only against a libukcov that has __sanitizer_cov_trace_pc_guard (since
+# issue 11): against an older one their link is said to fail and the rows
+# are skipped, not the build.
 
 O := build-peers
 SQ := $(O)/src/sqlite3.c
@@ -125,12 +126,12 @@ $(O)/bin/pc-%-shared: $(O)/obj/drv-ukcov-%.o $(O)/obj/sqlite-pc-%.o $(O)/ukcov-%
 	@mkdir -p $(dir $@)
 	$* -pie -o $@ $(filter %.o,$^) -L$(O)/ukcov-$* -lukcov \
 		-Wl,-rpath,$(abspath $(O)/ukcov-$*) $(LIBS)
-# Unique mode with clang's trace-pc-guard: the link fails (and the rows are
-# skipped) until libukcov has __sanitizer_cov_trace_pc_guard.
+# Unique mode with clang's trace-pc-guard: against a libukcov without
+# __sanitizer_cov_trace_pc_guard the link fails and the rows are skipped.
 $(O)/bin/guard-clang-static: $(O)/obj/drv-ukcov-clang.o $(O)/obj/sqlite-guard-clang.o $(O)/ukcov-clang/libukcov.a
 	@mkdir -p $(dir $@)
 	@clang -pie -o $@ $^ $(LIBS) 2>$@.log || { rm -f $@; \
-		echo "  SKIP $@: libukcov has no __sanitizer_cov_trace_pc_guard yet ($@.log)"; }
+		echo "  SKIP $@: libukcov has no __sanitizer_cov_trace_pc_guard ($@.log)"; }
 # libFuzzer: its own loop (its main, FuzzerDriver and RunOne), and the
 # bench's loop over the same instrumentation with libFuzzer's runtime
 # (needed for threads: libFuzzer's loop is single-threaded).
@@ -187,7 +188,7 @@ $(O)/bin/zpc-%-shared: $(O)/obj/zdrv-ukcov-%.o $(O)/zlib/libz-pc-%.a $(O)/ukcov-
 $(O)/bin/zguard-clang-static: $(O)/obj/zdrv-ukcov-clang.o $(O)/zlib/libz-guard-clang.a $(O)/ukcov-clang/libukcov.a
 	@mkdir -p $(dir $@)
 	@clang -pie -o $@ $^ $(LIBS) 2>$@.log || { rm -f $@; \
-		echo "  SKIP $@: libukcov has no __sanitizer_cov_trace_pc_guard yet ($@.log)"; }
+		echo "  SKIP $@: libukcov has no __sanitizer_cov_trace_pc_guard ($@.log)"; }
 $(O)/bin/zlf-driver: $(O)/obj/zdrv-lf.o $(O)/zlib/libz-lf.a
 	@mkdir -p $(dir $@)
 	clang++ -o $@ $^ $(LF_RT) $(LIBS)

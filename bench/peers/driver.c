@@ -13,6 +13,9 @@
  * Usage:  driver cpu ROWS [MODE]     workload (a): a database of ROWS rows
  *         driver fuzz N [MODE]       workload (b): N generated inputs
  *         driver threads T N [MODE]  workload (c): T threads, N inputs each
+ *         driver verify N WORDS      ukcov only: unique mode (a bitmap of
+ *                                    WORDS words) against the ordered trace
+ *                                    on the first N inputs of (b)
  * MODE is the collector's (coll.h): for ukcov off (the default), on,
  * buckets, cmp or unique=WORDS; for the peers on (the default) or
  * nobuckets.  Each run prints one line of key=value pairs; a collector
@@ -321,6 +324,207 @@ static void workload_threads(unsigned t, unsigned n)
 }
 #endif /* LF_OWN_LOOP */
 
+#ifdef COLL_UKCOV
+/* ----------------------------------------------------- unique check -- */
+
+static int cmp_ul(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort n PCs in place and drop repeats; returns how many stay. */
+static unsigned long distinct(unsigned long *pc, unsigned long n)
+{
+	unsigned long i, k = 0;
+
+	qsort(pc, n, sizeof(*pc), cmp_ul);
+	for (i = 0; i < n; i++)
+		if (!k || pc[i] != pc[k - 1])
+			pc[k++] = pc[i];
+	return k;
+}
+
+/*
+ * SQLite's allocator for the check: glibc's realloc grows a block in place
+ * or moves it depending on what the heap holds, and SQLite's paths follow
+ * (dbReallocFinish, sqlite3AddColumn...), so two runs of one input differ
+ * by a few PCs.  This one never reuses memory and every realloc moves: the
+ * same input takes the same path every time.
+ */
+#define BUMP_SIZE (1ul << 34)	/* address space only (MAP_NORESERVE) */
+static char *bump_base;
+static unsigned long bump_used;
+
+static void *bump_malloc(int n)
+{
+	unsigned long sz = ((unsigned long)n + 15) & ~15ul;
+	char *p;
+
+	if (n <= 0 || bump_used + 16 + sz > BUMP_SIZE)
+		return NULL;
+	p = bump_base + bump_used;
+	bump_used += 16 + sz;
+	*(unsigned long *)p = sz;
+	return p + 16;
+}
+static void bump_free(void *p) { (void)p; }
+static int bump_size(void *p)
+{
+	return p ? (int)*(unsigned long *)((char *)p - 16) : 0;
+}
+static void *bump_realloc(void *p, int n)
+{
+	void *q = bump_malloc(n);
+	int old = bump_size(p);
+
+	if (q && p)
+		memcpy(q, p, old < n ? old : n);
+	return q;
+}
+static int bump_roundup(int n) { return (n + 15) & ~15; }
+static int bump_init(void *x) { (void)x; return SQLITE_OK; }
+static void bump_shutdown(void *x) { (void)x; }
+
+static void deterministic_heap(void)
+{
+	static const sqlite3_mem_methods m = {
+		bump_malloc, bump_free, bump_realloc, bump_size, bump_roundup,
+		bump_init, bump_shutdown, NULL,
+	};
+
+	bump_base = mmap(NULL, BUMP_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (bump_base == MAP_FAILED)
+		die("mmap");
+	if (sqlite3_config(SQLITE_CONFIG_MALLOC, &m) != SQLITE_OK)
+		die("sqlite3_config(SQLITE_CONFIG_MALLOC)");
+}
+
+/* One kcov of `words` words, mapped; not enabled. */
+static unsigned long *open_area(int *fd, unsigned long words)
+{
+	unsigned long *a;
+
+	*fd = ukcov_open();
+	if (*fd < 0 || ukcov_ioctl(*fd, KCOV_INIT_TRACE, words))
+		die("ukcov_open / KCOV_INIT_TRACE");
+	a = ukcov_mmap(NULL, words * sizeof(long), PROT_READ | PROT_WRITE,
+		       MAP_SHARED, *fd, 0);
+	if (a == MAP_FAILED)
+		die("ukcov_mmap");
+	return a;
+}
+
+/*
+ * Input i under an ordered trace (KCOV_ENABLE, KCOV_TRACE_PC): its
+ * distinct PCs, sorted, into out; returns how many, or -1 when the trace
+ * filled.
+ */
+static long ordered_pcs(int fd, unsigned long *area, unsigned long words,
+			const char *sql, unsigned long *out)
+{
+	unsigned long n;
+
+	if (ukcov_ioctl(fd, KCOV_ENABLE, KCOV_TRACE_PC))
+		die("KCOV_ENABLE");
+	__atomic_store_n(&area[0], 0, __ATOMIC_RELAXED);
+	run_input(sql);
+	if (ukcov_ioctl(fd, KCOV_DISABLE, 0))
+		die("KCOV_DISABLE");
+	n = __atomic_load_n(&area[0], __ATOMIC_ACQUIRE);
+	if (n >= words - 1)
+		return -1;
+	memcpy(out, area + 1, n * sizeof(*out));
+	return (long)distinct(out, n);
+}
+
+/*
+ * `driver verify N WORDS`: unique mode checked against the ordered trace,
+ * input by input.  Each of the N inputs runs three times in a fresh
+ * database: under an ordered trace, in unique mode (KCOV_UNIQUE_ENABLE
+ * with a bitmap of WORDS words, KCOV_RESET_TRACE, run, read the trace at
+ * area[WORDS]), under an ordered trace again.  Unique mode must append
+ * each PC once (dups: repeats within one input's trace) and exactly the
+ * ordered trace's distinct PCs (equal / differ); an input whose two
+ * ordered runs disagree is not SQLite-deterministic and is not compared
+ * (nondet).
+ */
+static void workload_verify(unsigned n, unsigned long bw)
+{
+	const unsigned long ow = 1ul << 22, uw = bw + (1ul << 20);
+	unsigned long *oa, *ua, *p1, *p2, *pu, *ut = NULL, un, total = 0;
+	unsigned long dups = 0, equal = 0, differ = 0, nondet = 0, full = 0;
+	unsigned long missing = 0, extra = 0;
+	int ofd, ufd;
+	char buf[INPUT_MAX];
+	unsigned i;
+
+	deterministic_heap();
+	oa = open_area(&ofd, ow);
+	ua = open_area(&ufd, uw);
+	p1 = malloc(ow * sizeof(long));
+	p2 = malloc(ow * sizeof(long));
+	pu = malloc(uw * sizeof(long));
+	if (!p1 || !p2 || !pu)
+		die("malloc");
+	ut = ua + bw;
+	for (i = 0; i < n; i++) {
+		long n1, n2;
+		unsigned long a, b;
+
+		gen_input(i, buf, sizeof(buf));
+		run_input(buf);	/* warm: SQLite's first-time paths (initialisation) */
+		n1 = ordered_pcs(ofd, oa, ow, buf, p1);
+		if (ukcov_ioctl(ufd, KCOV_UNIQUE_ENABLE, bw))
+			die("KCOV_UNIQUE_ENABLE");
+		if (ukcov_ioctl(ufd, KCOV_RESET_TRACE, 0))
+			die("KCOV_RESET_TRACE");
+		run_input(buf);
+		if (ukcov_ioctl(ufd, KCOV_DISABLE, 0))
+			die("KCOV_DISABLE");
+		un = __atomic_load_n(&ut[0], __ATOMIC_ACQUIRE);
+		n2 = ordered_pcs(ofd, oa, ow, buf, p2);
+		if (n1 < 0 || n2 < 0 || un >= (1ul << 20) - 1) {
+			full++;
+			continue;
+		}
+		memcpy(pu, ut + 1, un * sizeof(*pu));
+		a = distinct(pu, un);
+		dups += un - a;
+		total += a;
+		un = a;
+		if (n1 != n2 || memcmp(p1, p2, n1 * sizeof(*p1))) {
+			nondet++;
+			continue;
+		}
+		if ((unsigned long)n1 == un && !memcmp(p1, pu, un * sizeof(*pu))) {
+			equal++;
+			continue;
+		}
+		differ++;
+		/* Which side has PCs the other lacks (both sorted). */
+		for (a = b = 0; a < (unsigned long)n1 || b < un;) {
+			if (b >= un || (a < (unsigned long)n1 && p1[a] < pu[b]))
+				missing++, a++;
+			else if (a >= (unsigned long)n1 || pu[b] < p1[a])
+				extra++, b++;
+			else
+				a++, b++;
+		}
+	}
+	printf("coll=%s workload=verify n=%u bitmap_words=%lu equal=%lu "
+	       "differ=%lu nondet=%lu full=%lu dups=%lu missing=%lu extra=%lu "
+	       "pcs_per_input=%.1f\n", COLL_NAME, n, bw, equal, differ, nondet,
+	       full, dups, missing, extra,
+	       n > full ? (double)total / (n - full) : 0.0);
+	free(p1);
+	free(p2);
+	free(pu);
+}
+#endif /* COLL_UKCOV */
+
 /* ------------------------------------------------------ workload (a) -- */
 
 static void step_all(sqlite3_stmt *st, struct coll *c)
@@ -437,12 +641,13 @@ int main(int argc, char **argv)
 	const char *mode;
 
 	if (argc < 3)
-		die("usage: driver cpu ROWS [MODE] | fuzz N [MODE] | "
+		die("usage: driver cpu ROWS [MODE] | fuzz N [MODE] | verify N WORDS | "
 		    "threads T N [MODE]");
-	if (!strcmp(argv[1], "threads")) {
+	if (!strcmp(argv[1], "threads") || !strcmp(argv[1], "verify")) {
 		if (argc < 4)
-			die("usage: driver threads T N [MODE]");
-		mode = argc > 4 ? argv[4] : NULL;
+			die("usage: driver threads T N [MODE] | verify N WORDS");
+		mode = !strcmp(argv[1], "verify") ? NULL :
+		       argc > 4 ? argv[4] : NULL;
 	} else {
 		mode = argc > 3 ? argv[3] : NULL;
 	}
@@ -454,6 +659,11 @@ int main(int argc, char **argv)
 		workload_fuzz((unsigned)atoi(argv[2]));
 	else if (!strcmp(argv[1], "threads"))
 		workload_threads((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]));
+#ifdef COLL_UKCOV
+	else if (!strcmp(argv[1], "verify"))
+		workload_verify((unsigned)atoi(argv[2]),
+				strtoul(argv[3], NULL, 0));
+#endif
 	else
 		die("unknown workload");
 	return 0;

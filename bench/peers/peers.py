@@ -17,8 +17,9 @@ Environment: PEERS_ROUNDS (6), PEERS_ROWS (100000, workload a), PEERS_N
 (3000, workload b), PEERS_TN (1000 inputs per thread, workload c),
 PEERS_VG_N (100, inputs per callgrind run), PEERS_VG_ROWS (5000),
 PEERS_BITMAP_KIB (64,4096: unique-mode bitmap sizes, KiB), PEERS_ZLIB_MB
-(8, the zlib input), PEERS_ZLIB_VG_MB (2, under callgrind), HAVE_VALGRIND
-(1), PEERS_HAVE_ZLIB (1).
+(8, the zlib input), PEERS_ZLIB_VG_MB (2, under callgrind), PEERS_VERIFY_N
+(100: inputs of the unique-mode check against the ordered trace),
+HAVE_VALGRIND (1), PEERS_HAVE_ZLIB (1).
 """
 import os
 import platform
@@ -42,6 +43,7 @@ BITMAP_KIB = [int(x) for x in
               os.environ.get("PEERS_BITMAP_KIB", "64,4096").split(",") if x]
 ZMB = int(os.environ.get("PEERS_ZLIB_MB", "8"))
 ZVG_MB = int(os.environ.get("PEERS_ZLIB_VG_MB", "2"))
+VERIFY_N = int(os.environ.get("PEERS_VERIFY_N", "100"))
 HAVE_VG = os.environ.get("HAVE_VALGRIND", "1") == "1"
 HAVE_ZLIB = os.environ.get("PEERS_HAVE_ZLIB", "1") == "1"
 THREADS = [1, 2, 4]
@@ -277,6 +279,44 @@ def wl_cmd(v, workload, *args):
 
 # ------------------------------------------------------------ measure --
 
+UNIQ_CHECK = []   # lines: unique mode against the ordered trace
+NOTES = []        # sentences for the notes of BENCHMARKS-peers.md
+
+
+def verify_unique():
+    """`driver verify`: each of the first VERIFY_N inputs of (b) runs under
+    an ordered trace, in unique mode and under an ordered trace again (a
+    heap of the driver's that makes SQLite's paths repeatable); unique
+    mode must append exactly the distinct PCs of the ordered trace, each
+    once."""
+    for b, what in (("guard-clang-static", "trace-pc-guard, clang"),
+                    ("pc-clang-static", "trace-pc, clang"),
+                    ("pc-gcc-static", "trace-pc, gcc")):
+        if not have(b):
+            continue
+        for k in BITMAP_KIB:
+            w = k * 1024 // 8
+            c = [os.path.join(BIN, b), "verify", str(VERIFY_N), str(w)]
+            record("unique check: %s, bitmap %s" % (what, kib(k)), c)
+            d = run(c)
+            if not d or "equal" not in d:
+                UNIQ_CHECK.append("%s, bitmap %s: the check did not run "
+                                  "(%s)" % (what, kib(k), " ".join(
+                                      shlex.quote(rel(x)) for x in c)))
+                continue
+            ok = int(d["equal"]) == VERIFY_N and d["dups"] == "0"
+            UNIQ_CHECK.append(
+                "%s, bitmap %s: %s of %d inputs: unique mode's trace is "
+                "exactly the distinct PCs of the ordered trace (%s PCs per "
+                "input on average); %s differ (%s PCs missing from unique "
+                "mode's trace, %s extra), %s repeated within one input's "
+                "trace; not compared: %s (the two ordered runs disagreed), "
+                "%s (an area filled): %s" % (
+                    what, kib(k), d["equal"], VERIFY_N, d["pcs_per_input"],
+                    d["differ"], d["missing"], d["extra"], d["dups"],
+                    d["nondet"], d["full"], "exact" if ok else "NOT EXACT"))
+            say("  " + UNIQ_CHECK[-1])
+
 def rounds(name, variants, workload, args):
     """ROUNDS rounds; each runs every variant once, the order reversed in
     odd rounds.  Returns {key: [the run's dict, or None, per round]}."""
@@ -359,7 +399,16 @@ def callgrind(v, workload, args):
     record("callgrind %s: %s" % (workload, v.label), vc, env)
     a = subprocess.run(["callgrind_annotate", "--threshold=100", out],
                        stdout=subprocess.PIPE, text=True).stdout
-    total, funcs = 0, {}
+    total, funcs, incl = 0, {}, {}
+    # Inclusive cost of the collector's steps (the runtime they call in).
+    ai = subprocess.run(["callgrind_annotate", "--inclusive=yes",
+                         "--threshold=100", out],
+                        stdout=subprocess.PIPE, text=True).stdout
+    for line in ai.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+\S*?:?(coll_reset|coll_read) ",
+                     line)
+        if m:
+            incl[m.group(2)] = int(m.group(1).replace(",", ""))
     for line in a.splitlines():
         m = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$", line)
         if not m:
@@ -373,7 +422,7 @@ def callgrind(v, workload, args):
             # "file:function [object]": the file has no colon, C++ names do.
             fn = what.split(":", 1)[-1].rsplit(" [", 1)[0].split("'")[0]
             funcs[fn] = funcs.get(fn, 0) + n
-    return total, funcs
+    return total, funcs, incl
 
 
 def breakdown(funcs, total):
@@ -428,6 +477,10 @@ def main():
         (len(VS) + len(ZVS), ROUNDS, ROWS, N, TN, ZMB))
     for k, why in SKIPPED.items():
         say("bench-peers: skipped %s: %s" % (k, why))
+
+    say("== unique mode against the ordered trace: %d inputs of (b)" %
+        VERIFY_N)
+    verify_unique()
 
     # (a) the CPU-bound run.
     a_vs = [v for v in VS if "cpu" in v.wl and v.key != "lf-loop"]
@@ -692,22 +745,82 @@ def report(pa, pb, pc, c_vs, pz, cg_a, cg_b, cg_z, elapsed):
     # Unique mode (issue 11): PCs once per input; its equal-strength peers
     # are the rows without hit counts.
     for k in BITMAP_KIB:
+        # (issue 11: trace-pc-guard >= 1.2x AFL++ and libFuzzer's counters
+        # and fewer Ir than AFL++; gcc >= 1.0x AFL++; clang trace-pc has
+        # no budget of its own, shown for the record)
         for key, name, lim in (("guard-%d" % k, "trace-pc-guard, clang", 1.2),
-                               ("uniq-clang-%d" % k, "trace-pc, clang", 1.2),
+                               ("uniq-clang-%d" % k, "trace-pc, clang", 0),
                                ("uniq-gcc-%d" % k, "trace-pc, gcc", 1.0)):
             what_ = "(b) ukcov unique (%s, static, bitmap %s)" % (name, kib(k))
             if key in SKIPPED or key not in BY:
                 bud.append("%s: skipped (%s)" % (what_, SKIPPED.get(
                     key, "not built")))
                 continue
-            vs(key, "afl-nb", lim, ">=", what_ + " vs AFL++ (clang) edges "
-               "without buckets", ir_rule=lim > 1.0)
+            vs(key, "afl-nb", lim, ">=" if lim else None, what_ +
+               " vs AFL++ (clang) edges without buckets", ir_rule=lim > 1.0)
             vs(key, "afl", 0, None, what_ + " vs AFL++ (clang) with buckets")
-            if lim > 1.0:
-                vs(key, "lf8-nb", lim, ">=", what_ + " vs libFuzzer "
+            if lim > 1.0 or not lim:
+                vs(key, "lf8-nb", lim, ">=" if lim else None, what_ + " vs libFuzzer "
                    "inline-8bit-counters without buckets")
                 vs(key, "lf8", 0, None, what_ + " vs libFuzzer "
                    "inline-8bit-counters with buckets")
+    # Unique mode's per-input reset and read at each bitmap size: the
+    # runtime clears what was set since the last reset, so the figures
+    # should not follow the bitmap's size.
+    def steps(k):
+        if k not in cg_b:
+            return None, None
+        inc = cg_b[k][2]
+        return (inc.get("coll_reset", 0) // VG_N, inc.get("coll_read", 0) // VG_N)
+
+    for name, fmt_key in (("trace-pc-guard, clang", "guard-%d"),
+                          ("trace-pc, clang", "uniq-clang-%d"),
+                          ("trace-pc, gcc", "uniq-gcc-%d")):
+        ks = [fmt_key % k for k in BITMAP_KIB]
+        have_ = [k for k in ks if k in cg_b and k not in SKIPPED]
+        if not have_:
+            continue
+        parts = []
+        for k, kk in zip(BITMAP_KIB, ks):
+            r_, rd = steps(kk)
+            if r_ is None:
+                continue
+            d = last(pb, kk)
+            ni = d.get("items")
+            parts.append("bitmap %s: reset %s Ir, read %s Ir, whole input "
+                         "%s Ir (%s new PCs per input in the measured "
+                         "pass)" % (kib(k), format(r_, ","), format(rd, ","),
+                                    fmt(ir_b(kk), ","),
+                                    fmt(int(ni) / N if ni else None, ".0f")))
+        s_ = ("(b) unique (%s): per-input KCOV_RESET_TRACE and read "
+              "(callgrind, inclusive Ir of the collector's reset and read "
+              "per input): %s" % (name, "; ".join(parts)))
+        if len(ks) >= 2 and all(k in BY and k not in SKIPPED for k in ks[:2]):
+            c = pair(pb, ks[1], ks[0], "cpu")
+            s_ += ("; CPU per input, bitmap %s over %s (paired): %s "
+                   "(equal: 1.00)" % (kib(BITMAP_KIB[1]), kib(BITMAP_KIB[0]),
+                                      fr(c)))
+        bud.append(s_)
+
+    # Hit counts (issue 11, item 4): what the buckets cost over edges.
+    for cc in ("gcc", "clang"):
+        kb, ke = "pcbk-" + cc, "pc-on-" + cc
+        if kb in SKIPPED or ke in SKIPPED or kb not in BY or ke not in BY:
+            continue
+        ib, ie = ir_b(kb), ir_b(ke)
+        c = pair(pb, kb, ke, "cpu")
+        sb, se = last(pb, kb).get("news"), last(pb, ke).get("news")
+        NOTES.append(
+            "Hit counts (%s): counting the ordered trace per edge and "
+            "classing the counts in AFL's 8 buckets costs %s Ir per input "
+            "over plain edges (%s against %s, %s) and their CPU time per "
+            "input times %s (paired: median [lowest-highest]), for %s signals "
+            "instead of %s." % (
+                cc, fmt(None if ib is None or ie is None else ib - ie, "+,"),
+                fmt(ib, ","), fmt(ie, ","),
+                "+%.0f%%" % (100.0 * (ib - ie) / ie) if ib and ie else "-",
+                fr(c), sb, se))
+
     # Per-thread cost, also relative to the uninstrumented build's own
     # change (the machine's: time-sharing 4 threads on its CPUs, caches).
     for v in c_vs:
@@ -786,6 +899,8 @@ def report(pa, pb, pc, c_vs, pz, cg_a, cg_b, cg_z, elapsed):
     say("")
     for l in bud:
         say(l)
+    for l in NOTES:
+        say(l)
     for l in bd:
         say(l)
     if skipped:
@@ -843,7 +958,12 @@ def write_md(what, table, ztable, bud, bd, skipped, elapsed):
     md = ["# ukcov against its peers: SQLite and zlib under coverage", "",
           "Written by `make bench-peers` (bench/peers/); do not edit by hand.",
           "Run on %s, %s." % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                              "%.0f s of measuring" % elapsed), "",
+                              "%.0f s of measuring" % elapsed),
+          "Knobs set for this run (bench/peers/peers.py has the defaults): "
+          "%s." % (", ".join("`%s=%s`" % kv for kv in sorted(
+              os.environ.items()) if kv[0].startswith("PEERS_") and
+              not kv[0].startswith("PEERS_HAVE_")) or "none, the defaults"),
+          "",
           "## Machine and tools", "",
           "- CPU: %s (`model name` in /proc/cpuinfo), %d CPUs (`nproc`); %s" % (
               cpu_model(), os.cpu_count(), platform.platform()),
@@ -925,6 +1045,20 @@ def write_md(what, table, ztable, bud, bd, skipped, elapsed):
     if ztable:
         md += ["", "## zlib", ""] + ztable
     md += ["", "## Budgets", ""] + ["- " + b for b in bud] + bd
+    if UNIQ_CHECK or NOTES:
+        md += ["", "## Notes", ""]
+    if UNIQ_CHECK:
+        md += ["Unique mode checked against the ordered trace (`driver "
+               "verify N WORDS`): each of the first %d inputs of (b) runs "
+               "under KCOV_TRACE_PC, then in unique mode "
+               "(KCOV_UNIQUE_ENABLE, KCOV_RESET_TRACE, run, read the trace "
+               "at area[WORDS]), then under KCOV_TRACE_PC again, SQLite "
+               "allocating from a heap of the driver's that never reuses "
+               "memory (with glibc's, realloc moves or grows in place "
+               "depending on the heap, and two runs of one input differ by "
+               "a few PCs):" % VERIFY_N, ""] + ["- " + l for l in UNIQ_CHECK]
+    if NOTES:
+        md += [""] + NOTES
     if skipped:
         md += ["", "## Skipped rows", ""] + skipped
     md += ["", "## Command lines", "", "```"]

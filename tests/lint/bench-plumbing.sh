@@ -7,6 +7,9 @@
 #     counts no callback, "on" some; the trace-pc,trace-cmp build runs
 #     exactly the trace-pc callbacks of the trace-pc build (the all-in
 #     trace-cmp figure subtracts one from the other); "cmp" counts records;
+#   - bench/cb.c, make bench's callback driver: its unique-mode loops
+#     append what they must (one entry for a site seen N times, one per
+#     call when every call is a first hit);
 #   - bench/peers/zlib.c with ukcov's collector (against the system's zlib,
 #     when its header is there): a collector mode it does not know is a
 #     clear error, and unique mode either runs or, while libukcov answers
@@ -64,6 +67,16 @@ n=$(echo "$on" | field 1)
 	fail "the trace-pc,trace-cmp build ran $(echo "$cmpon" | field 1) trace-pc callbacks, the trace-pc build $n"
 [ "$(echo "$cmp" | field 1)" -gt 0 ] || fail "cmp counted no record: $cmp"
 "$tmp/allin-pc" bogus 1 >/dev/null 2>&1 && fail "allin accepted an unknown mode"
+
+# --- bench/cb.c, unique mode: what make bench's callback figures divide
+# by (the driver checks its own counts: one entry for a site seen N
+# times, one per call when every call is a first hit) ---
+$CC -O2 -Wall -Wextra -Werror -Iinclude -o "$tmp/cb" bench/cb.c \
+	"$BUILD/libukcov.a" -lpthread || fail "bench/cb.c does not build"
+for m in guard-seen guard-first pc-uniq-seen pc-uniq-first; do
+	"$tmp/cb" $m 1000 >"$tmp/o" 2>&1 || fail "cb $m 1000: $(cat "$tmp/o")"
+done
+"$tmp/cb" guard-bogus 1 >/dev/null 2>&1 && fail "cb accepted an unknown mode"
 
 # --- bench/peers/zlib.c, ukcov's collector ---
 if [ ! -f /usr/include/zlib.h ]; then
