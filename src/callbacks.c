@@ -359,19 +359,3 @@ NOCOV_HOT void __sanitizer_cov_trace_switch(ukcov_u64 val, ukcov_u64 *cases)
 	for (i = 0; i < n; i++)
 		write_cmp(type | KCOV_CMP_CONST, cases[i + 2], val, ip);
 }
-
-/*
- * The callbacks' own addresses, as hidden aliases: a reference to the
- * exported names from inside libukcov.so resolves through the GOT to
- * whichever definition comes first in the process (clang's UBSan
- * runtime's weak copies, linked into the program), so signal.c's check
- * that the program's calls reach these compares against the aliases.
- */
-#define UKCOV_NAME(x) UKCOV_NAME_(x)
-#define UKCOV_NAME_(x) #x
-extern __typeof(__sanitizer_cov_trace_pc) __ukcov_self_trace_pc
-	__attribute__((alias(UKCOV_NAME(__sanitizer_cov_trace_pc)),
-		       visibility("hidden"), hot));
-extern __typeof(__sanitizer_cov_trace_cmp4) __ukcov_self_trace_cmp4
-	__attribute__((alias(UKCOV_NAME(__sanitizer_cov_trace_cmp4)),
-		       visibility("hidden"), hot));

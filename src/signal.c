@@ -594,32 +594,29 @@ void __ukcov_signal_atfork_child(void)
  * nothing through ukcov, silently: clang links its UBSan runtime (weak
  * comparison callbacks) into programs built with -fsanitize-coverage and
  * no sanitizer, and that copy wins over the shared library's.  Say so once.
- * Our own addresses come from hidden aliases (callbacks.c): the exported
- * names would resolve to the interposing copy too.
+ * Whether a name resolves to us is whether its definition lies in this
+ * module: our own callbacks' addresses, taken by name, would go through
+ * the GOT and be the interposing copy's too (and aliases of them would
+ * rename the callbacks for profilers and objdump).
  */
-hidden void __ukcov_self_trace_pc(void);
-hidden void __ukcov_self_trace_cmp4(uint32_t a, uint32_t b);
 
 static void check_callbacks(void)
 {
 #ifdef UKCOV_SHARED /* linked statically, the program's calls are ours */
-	static const struct {
-		const char *name;
-		void *ours;
-	} cbs[] = {
-		{ "__sanitizer_cov_trace_pc", (void *)__ukcov_self_trace_pc },
-		{ "__sanitizer_cov_trace_cmp4",
-		  (void *)__ukcov_self_trace_cmp4 },
-	};
-	Dl_info info;
+	static const char *const cbs[] = { "__sanitizer_cov_trace_pc",
+					   "__sanitizer_cov_trace_cmp4" };
+	Dl_info info, self;
 	size_t i;
 
+	/* check_callbacks is static: its address is this module's. */
+	if (!dladdr((void *)check_callbacks, &self))
+		return;
 	for (i = 0; i < sizeof(cbs) / sizeof(cbs[0]); i++) {
-		void *p = dlsym(RTLD_DEFAULT, cbs[i].name);
+		void *p = dlsym(RTLD_DEFAULT, cbs[i]);
 
-		if (!p || p == cbs[i].ours)
+		if (!p || (dladdr(p, &info) && info.dli_fbase == self.dli_fbase))
 			continue;
-		__ukcov_warn(cbs[i].name, " resolves to ",
+		__ukcov_warn(cbs[i], " resolves to ",
 			     dladdr(p, &info) && info.dli_fname
 				     ? info.dli_fname
 				     : "another object",
