@@ -437,6 +437,33 @@ static void out_create(struct out *o, const char *path)
 
 	if (!dup1 || !dup2)
 		die(EXIT_TOOL, "out of memory");
+	o->path = path;
+	o->good = 0;
+	o->err = 0;
+	o->tmp = NULL;
+	/*
+	 * A device, FIFO or socket is written into, as a shell redirection
+	 * would (-o /dev/null, -o /dev/stdout, a pipe to a reader), never
+	 * replaced.  A FIFO must have its reader already: else a one-line
+	 * error before the run, not a wait.
+	 */
+	if (!lstat(path, &st) && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ||
+				  S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		int fl;
+
+		o->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (o->fd < 0)
+			die(EXIT_TOOL, "cannot write %s: %s", path,
+			    errno == ENXIO ? "a FIFO with no reader"
+					   : strerror(errno));
+		fl = fcntl(o->fd, F_GETFL);
+		if (fl < 0 || fcntl(o->fd, F_SETFL, fl & ~O_NONBLOCK))
+			die(EXIT_TOOL, "cannot write %s: %s", path,
+			    strerror(errno));
+		free(dup1);
+		free(dup2);
+		return;
+	}
 	/* rename() cannot replace a directory, nor make a name ending in
 	 * '/': say so now, not after the run (a link at path is replaced,
 	 * whatever it points to). */
@@ -452,9 +479,6 @@ static void out_create(struct out *o, const char *path)
 	o->fd = mkostemp(o->tmp, O_CLOEXEC);
 	if (o->fd < 0)
 		die(EXIT_TOOL, "cannot write %s: %s", path, strerror(errno));
-	o->path = path;
-	o->good = 0;
-	o->err = 0;
 	free(dup1);
 	free(dup2);
 }
@@ -777,6 +801,12 @@ static void out_finish(struct out *o)
 	mode_t um = umask(0);
 
 	umask(um);
+	if (!o->tmp) { /* written into: a device, FIFO or socket */
+		if (close(o->fd) && errno != EINTR)
+			die(EXIT_TOOL, "cannot write %s: %s", o->path,
+			    strerror(errno));
+		return;
+	}
 	if (fchmod(o->fd, 0666 & ~um) || close(o->fd) ||
 	    rename(o->tmp, o->path)) {
 		int e = errno;
@@ -797,7 +827,7 @@ static int u64_cmp(const void *x, const void *y)
 
 /* Sum up what the run wrote. */
 static void summarize(const char *out, bool quiet, const char *shown,
-		      unsigned int mode)
+		      unsigned int mode, bool direct)
 {
 	struct ukf c;
 	char err[256];
@@ -807,6 +837,9 @@ static void summarize(const char *out, bool quiet, const char *shown,
 	unsigned long fell_back = 0;
 	size_t i;
 
+	/* Written into a device or FIFO: nothing to read back. */
+	if (direct)
+		return;
 	if (ukf_load(&c, out, err, sizeof(err))) {
 		fprintf(stderr, "%s: %s: %s\n", prog, out, err);
 		return;
@@ -874,6 +907,7 @@ int main(int argc, char **argv)
 	bool common = true, check = true, quiet = false;
 	char env[64];
 	struct out o;
+	bool direct;
 	uint64_t lost, refused;
 	char *path;
 	int opt, status;
@@ -990,12 +1024,14 @@ int main(int argc, char **argv)
 	    (WEXITSTATUS(status) == EXIT_NOEXEC ||
 	     WEXITSTATUS(status) == EXIT_NOTFOUND)) {
 		close(o.fd);
-		unlink(o.tmp);
+		if (o.tmp)
+			unlink(o.tmp);
 		free(o.tmp);
 		free(path);
 		return WEXITSTATUS(status);
 	}
 	lost = write_file(&o, status, &refused);
+	direct = !o.tmp;
 	out_finish(&o);
 	if (status >= 0 && WIFSIGNALED(status)) {
 		char sig[16];
@@ -1024,7 +1060,8 @@ int main(int argc, char **argv)
 		return EXIT_TOOL;
 	}
 	if (rh->images)
-		summarize(out_path, quiet, argv[optind], mode);
+		summarize(out_path, quiet || direct, argv[optind], mode,
+			  direct);
 	free(path);
 	if (status < 0)
 		return EXIT_TOOL;
