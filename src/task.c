@@ -47,14 +47,22 @@ void __ukcov_gen_start(struct ukcov_gen *live, const struct ukcov_gen *g)
 	live->dropped = g->dropped;
 	live->map = g->map;
 	barrier(); /* pairs with the barrier after the mode read in callbacks */
-	WRITE_ONCE(live->pcmode, unique ? UKCOV_MODE_TRACE_PC : g->mode);
+	/*
+	 * mode, then pcmode: a handler that runs between the two saves
+	 * mode and restores pcmode derived from it (hframe_exit calls this),
+	 * so the store below leaves the two agreeing whatever interrupts.
+	 */
 	WRITE_ONCE(live->mode, g->mode);
+	barrier();
+	WRITE_ONCE(live->pcmode, unique ? UKCOV_MODE_TRACE_PC : g->mode);
 }
 
 /* Withdraw a feed: the mode first, then the rest. */
 void __ukcov_gen_stop(struct ukcov_gen *live)
 {
+	/* mode, then pcmode, as in __ukcov_gen_start. */
 	WRITE_ONCE(live->mode, UKCOV_MODE_DISABLED);
+	barrier();
 	WRITE_ONCE(live->pcmode, UKCOV_MODE_DISABLED);
 	barrier(); /* pairs with the barrier after the mode read in callbacks */
 	live->area = NULL;
