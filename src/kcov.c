@@ -1264,7 +1264,10 @@ void __ukcov_thread_unbind(struct ukcov_thread *th)
  * (their bindings stay in the copies, as an object enabled by another task
  * stays enabled under Linux) and the calling thread's own bindings.
  */
-static sigset_t fork_ss;
+/* The forking thread's mask, per thread: a second thread's prepare saves
+ * its own mask before it waits for objs_lock, and must not overwrite the
+ * first's (which the first's parent handler would then restore). */
+static __thread sigset_t fork_ss __attribute__((tls_model(UKCOV_TLS_MODEL)));
 
 void __ukcov_atfork_prepare(void)
 {
