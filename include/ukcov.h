@@ -83,7 +83,8 @@ struct ukcov_remote_unique_arg {
  * milliseconds, by value (ULONG_MAX: none).  0; or -1 with errno EINVAL
  * (the object is not remote-enabled; in a signal handler or a vfork
  * child), ETIMEDOUT (sections still open at the timeout: one that never
- * ends, or a forked child killed inside one).  ukcov's own request (Linux
+ * ends, or one of a forked child that died or exec'd inside it, which
+ * stays counted until the object is freed).  ukcov's own request (Linux
  * has none: syzkaller sleeps and polls instead).
  */
 #define UKCOV_REMOTE_WAIT _IOW('c', 0xa1, unsigned long)
