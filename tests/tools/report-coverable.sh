@@ -8,38 +8,10 @@
 # --uncovered; lcov's DA:line,0 for lines not reached; -r -u's counts; the
 # cache (~/.cache/ukcov): used, rebuilt when corrupt, ignored when not
 # private.  Environment: BUILD.  Exit 0 pass, 1 fail, 77 skip.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=${BUILD:-build}
-RUN=$BUILD/tools/ukcov-run
-REPORT=$BUILD/tools/ukcov-report
-[ -x "$RUN" ] && [ -x "$REPORT" ] ||
-	{ echo "the tools are not built (libdw-dev missing?)"; exit 77; }
+# shellcheck source=report-lib.bash
+. "$(dirname "$0")/report-lib.bash"
+report_setup report-coverable
 command -v objdump >/dev/null 2>&1 || { echo "objdump is not installed"; exit 77; }
-
-# What the test builds links this build's libukcov: with its sanitizer
-# (gcc's; clang's runtime would be a second one), and as the suites link
-# sanitizer builds, the whole static library (the sanitizer runtimes have
-# callbacks of their own).
-ABS=$(cd "$BUILD" && pwd)
-case ${SAN:-} in
-address) SANFLAGS="-fsanitize=address,undefined" ;;
-thread) SANFLAGS="-fsanitize=thread" ;;
-*) SANFLAGS= ;;
-esac
-if [ -n "$SANFLAGS" ]; then
-	LINK="-rdynamic -Wl,--whole-archive $ABS/libukcov.a -Wl,--no-whole-archive -lpthread -ldl"
-else
-	LINK="-L$ABS -lukcov -Wl,-rpath,$ABS"
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export XDG_CACHE_HOME=$tmp/cache
-fail=0
-problem() {
-	echo "report-coverable: $*"
-	fail=1
-}
 
 cat >"$tmp/prog.c" <<'EOC'
 volatile int sink;

@@ -5,39 +5,10 @@
 # addr2line at the same address (the PC - 1: the call before the recorded
 # return address; where that is line 0, at the return address).  Also: clang's lcov output has lines and genhtml takes
 # it.  Environment: BUILD (default build).  Exit 0 pass, 1 fail, 77 skip.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=${BUILD:-build}
-RUN=$BUILD/tools/ukcov-run
-REPORT=$BUILD/tools/ukcov-report
-[ -x "$RUN" ] && [ -x "$REPORT" ] ||
-	{ echo "the tools are not built (libdw-dev missing?)"; exit 77; }
+# shellcheck source=report-lib.bash
+. "$(dirname "$0")/report-lib.bash"
+report_setup report-lines
 command -v addr2line >/dev/null 2>&1 || { echo "addr2line is not installed"; exit 77; }
-
-# What the test builds links this build's libukcov: with its sanitizer
-# (gcc's; clang's runtime would be a second one), and as the suites link
-# sanitizer builds, the whole static library (the sanitizer runtimes have
-# callbacks of their own).
-ABS=$(cd "$BUILD" && pwd)
-case ${SAN:-} in
-address) SANFLAGS="-fsanitize=address,undefined" ;;
-thread) SANFLAGS="-fsanitize=thread" ;;
-*) SANFLAGS= ;;
-esac
-if [ -n "$SANFLAGS" ]; then
-	LINK="-rdynamic -Wl,--whole-archive $ABS/libukcov.a -Wl,--no-whole-archive -lpthread -ldl"
-else
-	LINK="-L$ABS -lukcov -Wl,-rpath,$ABS"
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-# ukcov-report caches coverable PCs there: not in the user's ~/.cache.
-export XDG_CACHE_HOME=$tmp/cache
-fail=0
-problem() {
-	echo "report-lines: $*"
-	fail=1
-}
 
 cat >"$tmp/prog.c" <<'EOC'
 #include <stdlib.h>
