@@ -354,6 +354,16 @@ struct ukcov_shared {
 	uint64_t in_flight;
 	uint64_t slot[2];
 	uint32_t epoch;
+	/*
+	 * Waiters in ukcov_remote_wait (any process), and the futex word
+	 * they sleep on: a section that lands while waiters is nonzero bumps
+	 * wake and wakes them (shared futex: the page is shared with forked
+	 * children).  waiters is read after the slot's decrement, both
+	 * sequentially consistent, so a lander either sees the waiter or the
+	 * waiter sees the decrement.
+	 */
+	uint32_t waiters;
+	uint32_t wake;
 };
 hidden void __ukcov_append_lock(struct ukcov_shared *s);
 hidden void __ukcov_append_unlock(struct ukcov_shared *s);

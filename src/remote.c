@@ -13,8 +13,10 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -711,6 +713,50 @@ unsigned int __ukcov_in_flight_add(struct ukcov *k)
 	return q;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * Until slot q holds no more than mine (the caller's own open sections),
+ * or the clock passes end (false).  Registered as a waiter, so that each
+ * landing section wakes us; each sleep is also bounded (10 ms), so that
+ * a wake lost to a process that died mid-landing costs that at most.
+ */
+static bool slot_wait(struct ukcov_shared *s, unsigned int q, uint64_t mine,
+		      uint64_t end)
+{
+	bool ok = true;
+
+	__atomic_add_fetch(&s->waiters, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		uint32_t w = __atomic_load_n(&s->wake, __ATOMIC_ACQUIRE);
+		uint64_t now, left;
+		struct timespec ts;
+
+		/* Acquire: the landed sections' appends are visible. */
+		if (__atomic_load_n(&s->slot[q], __ATOMIC_SEQ_CST) <= mine)
+			break;
+		now = now_ns();
+		if (now >= end) {
+			ok = false;
+			break;
+		}
+		left = end - now < 10000000 ? end - now : 10000000;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left;
+		/* EAGAIN (a section landed since w was read), EINTR and
+		 * ETIMEDOUT all mean: look again. */
+		syscall(SYS_futex, &s->wake, FUTEX_WAIT, w, &ts, NULL, 0);
+	}
+	__atomic_sub_fetch(&s->waiters, 1, __ATOMIC_RELEASE);
+	return ok;
+}
+
 /*
  * ukcov_remote_wait: until every section for k that was open when it was
  * called (its ukcov_remote_start returned) has landed, or timeout_ns have
@@ -718,8 +764,10 @@ unsigned int __ukcov_in_flight_add(struct ukcov *k)
  * other slot; it is made only while that slot is empty (else the older
  * sections there are waited for first), so a slot waited for receives no
  * section opened after the call but for waiters' flips.  Task context;
- * sleeps between looks: 10 us doubling to 1 ms, nothing on the section
- * path but the counts.  The calling thread's own open sections for k
+ * sleeps on the shared page's futex word, which a landing section bumps
+ * when someone waits (in_flight_done): the section path pays the counts,
+ * and a system call only while a wait is on.  The calling thread's own
+ * open sections for k
  * cannot end while it waits: they are not waited for (the alternative is
  * a certain timeout).
  */
@@ -727,8 +775,7 @@ int __ukcov_remote_wait(struct ukcov *k, uint64_t timeout_ns)
 {
 	struct ukcov_thread *th = &__ukcov_cur;
 	struct ukcov_shared *s;
-	struct timespec t;
-	uint64_t now, end, pause = 10000, own[2] = { 0, 0 };
+	uint64_t now, end, own[2] = { 0, 0 };
 	unsigned int i;
 	sigset_t ss;
 	bool remote;
@@ -747,8 +794,7 @@ int __ukcov_remote_wait(struct ukcov *k, uint64_t timeout_ns)
 	__ukcov_unlock(&k->lock, &ss);
 	if (!remote)
 		return -EINVAL;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	now = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+	now = now_ns();
 	end = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
 	for (;;) {
 		unsigned int e, q;
@@ -762,21 +808,8 @@ int __ukcov_remote_wait(struct ukcov *k, uint64_t timeout_ns)
 			WRITE_ONCE(s->epoch, e + 1);
 		__ukcov_append_unlock(s);
 		q = older ? (e + 1) & 1 : e & 1;
-		while (__atomic_load_n(&s->slot[q], __ATOMIC_ACQUIRE) > own[q]) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			now = (uint64_t)t.tv_sec * 1000000000ull +
-			      (uint64_t)t.tv_nsec;
-			if (now >= end)
-				return -ETIMEDOUT;
-			if (pause > end - now)
-				pause = end - now;
-			ts.tv_sec = (time_t)(pause / 1000000000ull);
-			ts.tv_nsec = (long)(pause % 1000000000ull);
-			nanosleep(&ts, NULL);
-			pause = pause * 2 > 1000000 ? 1000000 : pause * 2;
-		}
+		if (!slot_wait(s, q, own[q], end))
+			return -ETIMEDOUT;
 		if (!older)
 			return 0;
 	}
@@ -795,7 +828,16 @@ static void in_flight_done(struct ukcov *k, unsigned int q)
 	/* Release: a waiter that reads the count with acquire sees the
 	 * append (pairs with remote_wait's loads). */
 	__atomic_sub_fetch(&s->in_flight, 1, __ATOMIC_RELEASE);
-	__atomic_sub_fetch(&s->slot[q & 1], 1, __ATOMIC_RELEASE);
+	__atomic_sub_fetch(&s->slot[q & 1], 1, __ATOMIC_SEQ_CST);
+	/* After the decrement (both sequentially consistent: see struct
+	 * ukcov_shared): a waiter registered before it is woken. */
+	if (__atomic_load_n(&s->waiters, __ATOMIC_SEQ_CST)) {
+		int saved = errno;	/* a handler's path, too */
+
+		__atomic_add_fetch(&s->wake, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &s->wake, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+		errno = saved;
+	}
 }
 
 /*
