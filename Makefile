@@ -138,6 +138,8 @@ $(ARCHIVE): $(A_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+include fuzzer/fuzzer.mk
+
 $(BUILD)/$(NAME).pc: $(NAME).pc.in Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
@@ -219,11 +221,13 @@ check:
 install: lib tools
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ukcov \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
-	install -m 644 $(SO) $(ARCHIVE) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(SO) $(ARCHIVE) $(AFL_LIB) $(DESTDIR)$(LIBDIR)/
+	[ ! -e $(LIBFUZZER_LIB) ] || install -m 644 $(LIBFUZZER_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf lib$(NAME).so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/lib$(NAME).so
 	install -m 644 include/ukcov.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 include/ukcov/kcov.h include/ukcov/file.h $(DESTDIR)$(INCLUDEDIR)/ukcov/
+	install -m 644 include/ukcov/kcov.h include/ukcov/file.h include/ukcov/fuzzer.h \
+		$(DESTDIR)$(INCLUDEDIR)/ukcov/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    $(NAME).pc.in > $(DESTDIR)$(PKGCONFIGDIR)/$(NAME).pc
@@ -235,7 +239,8 @@ install: lib tools
 	for f in man/*.5; do [ -e "$$f" ] && cp -P $$f $(DESTDIR)$(MANDIR)/man5/; done; true
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/lib$(NAME).so* $(DESTDIR)$(LIBDIR)/lib$(NAME).a
+	rm -f $(DESTDIR)$(LIBDIR)/lib$(NAME).so* $(DESTDIR)$(LIBDIR)/lib$(NAME).a \
+		$(DESTDIR)$(LIBDIR)/lib$(NAME)-afl.a $(DESTDIR)$(LIBDIR)/lib$(NAME)-libfuzzer.a
 	rm -f $(DESTDIR)$(INCLUDEDIR)/ukcov.h $(DESTDIR)$(PKGCONFIGDIR)/$(NAME).pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ukcov
 	rm -f $(DESTDIR)$(BINDIR)/ukcov-run $(DESTDIR)$(BINDIR)/ukcov-report

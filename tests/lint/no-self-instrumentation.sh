@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runtime is never instrumented (spec §3.6): no instruction in the built
-# $BUILD/libukcov.so or $BUILD/libukcov.a calls or jumps to a
+# $BUILD/libukcov.so, $BUILD/libukcov.a or the fuzzing feeds calls or jumps to a
 # __sanitizer_cov_* symbol (the callbacks do not call each other either:
 # their shared helper is always_inline), and the shared library has no PLT
 # or GOT relocation for one.  A self-test first builds a tiny object with
@@ -100,8 +100,13 @@ a="$BUILD/libukcov.a"
 # The callbacks must be in there, or there is nothing to check.
 objdump -d "$a" | grep -q '<__sanitizer_cov_trace_pc>:' ||
 	fail "$a defines no __sanitizer_cov_trace_pc"
+# The fuzzing feeds' code (fuzzer/) is runtime too: in libukcov-afl.a,
+# and libukcov-libfuzzer.a's own objects (the rest is libFuzzer's).
+feeds="$BUILD/libukcov-afl.a"
+[ -e "$feeds" ] || fail "$feeds is missing: build first (make lib BUILD=$BUILD)"
+[ ! -e "$BUILD/fuzzer/libfuzzer.o" ] || feeds="$feeds $BUILD/fuzzer/libfuzzer.o"
 status=0
-for f in "$so" "$a"; do
+for f in "$so" "$a" $feeds; do
 	hits=$(find_cov_calls "$f")
 	if [ -n "$hits" ]; then
 		echo "no-self-instrumentation: $f calls coverage callbacks:" >&2

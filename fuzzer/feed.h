@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* What the engines' drivers (libfuzzer.c, afl.c) share with feed.c. */
+#ifndef UKCOV_FUZZER_FEED_H
+#define UKCOV_FUZZER_FEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Add the n PCs at pcs to map's counters (feed.c).  Async-signal-safe
+ * when may_refresh is false. */
+void __ukcov_fuzzer_fold(const unsigned long *pcs, unsigned long n,
+			 uint8_t *map, size_t size, bool may_refresh);
+/* The calling thread's input so far, without waiting: for a crash
+ * handler.  Async-signal-safe. */
+void __ukcov_fuzzer_fold_now(uint8_t *map, size_t size);
+
+/* The harness's functions (libFuzzer's interface). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
+
+#endif

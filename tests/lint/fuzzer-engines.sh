@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Issue 14, items 2 and 3: the feeds, driven by the real engines, on the
+# example harness (examples/fuzzing/pool-harness.c: a 4-thread pool whose
+# jobs say "done" from inside, a ticker thread that never stops).
+#   libFuzzer (libukcov-libfuzzer.a):
+#     - -runs=0 over 6 seeds of different job kinds keeps all 6 (each has
+#       features of its own), with the same feature count twice;
+#     - a short run (-runs=3000) ends cleanly; -merge=1 works;
+#     - the crashing input is reported as libFuzzer reports a crash.
+#   AFL++ (libukcov-afl.a):
+#     - afl-showmap gives each seed the same map 10 times in 10 processes
+#       (none of the ticker's code, all of the late jobs'), and different
+#       seeds different maps;
+#     - afl-showmap on the crashing input: a crash, with a map (the crash
+#       handler folds what ran);
+#     - afl-fuzz for 8 seconds: stability 100.00%, in persistent mode.
+# libFuzzer comes with clang (Debian: libclang-rt-14-dev), AFL++ from the
+# afl++ package: installed with apt-get when missing and running as root;
+# a part whose engine is missing is skipped (the whole test exits 77 when
+# both are).  Environment: BUILD (default build), CC (default gcc).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+CC=${CC:-gcc}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0 ran=0
+problem() {
+	echo "fuzzer-engines: $*"
+	fail=1
+}
+
+if ! command -v afl-showmap >/dev/null 2>&1 && [ "$(id -u)" = 0 ] &&
+	command -v apt-get >/dev/null 2>&1; then
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq afl++; } >/dev/null 2>&1
+fi
+if ! make -s BUILD="$BUILD" CC="$CC" examples >"$tmp/make.log" 2>&1; then
+	cat "$tmp/make.log"
+	echo "fuzzer-engines: the examples did not build"
+	exit 1
+fi
+LF=$BUILD/examples/fuzzing/pool-harness-libfuzzer
+AFL=$BUILD/examples/fuzzing/pool-harness-afl
+
+# Seeds: byte 0 the job kind, byte 1 the jobs (1 + n % 8), then data.
+seeds=$tmp/seeds
+mkdir -p "$seeds"
+printf '\000\000hello'   >"$seeds/sum1"
+printf '\001\001abab'    >"$seeds/xor2"
+printf '\002\002aabbz'   >"$seeds/count3"
+printf '\003\003zzzz'    >"$seeds/max4"
+printf '\000\007a'       >"$seeds/sum8"
+printf '\002\000'        >"$seeds/count-empty"
+printf 'CRASH!'          >"$tmp/crash"
+
+# ---- libFuzzer ----------------------------------------------------------
+if [ -x "$LF" ]; then
+	ran=1
+	inited() { grep -E '^#[0-9]+[[:space:]]+INITED' "$1" | head -n 1; }
+	for i in 1 2; do
+		timeout 60 "$LF" -runs=0 "$seeds" >"$tmp/lf$i.log" 2>&1 ||
+			problem "libFuzzer -runs=0 failed: $(tail -n 1 "$tmp/lf$i.log")"
+	done
+	l1=$(inited "$tmp/lf1.log") l2=$(inited "$tmp/lf2.log")
+	echo "libFuzzer -runs=0: $l1"
+	case $l1 in
+	*"corp: 6/"*) ;;
+	*) problem "libFuzzer kept not all 6 seeds: $l1" ;;
+	esac
+	ft1=$(echo "$l1" | sed -E 's/.* ft: ([0-9]+).*/\1/')
+	ft2=$(echo "$l2" | sed -E 's/.* ft: ([0-9]+).*/\1/')
+	[ -n "$ft1" ] && [ "$ft1" = "$ft2" ] ||
+		problem "libFuzzer features differ between runs: '$ft1' '$ft2'"
+	grep -q "65536 Extra Counters" "$tmp/lf1.log" ||
+		problem "libFuzzer did not see the extra counters"
+
+	mkdir -p "$tmp/corpus" "$tmp/merged"
+	cp "$seeds"/* "$tmp/corpus/"
+	if timeout 120 "$LF" -runs=3000 -seed=1 "$tmp/corpus" >"$tmp/lfrun.log" 2>&1; then
+		echo "libFuzzer -runs=3000: $(grep -E '^#[0-9]+[[:space:]]+DONE' "$tmp/lfrun.log")"
+	else
+		problem "libFuzzer -runs=3000 failed: $(grep -E 'ERROR|SUMMARY' "$tmp/lfrun.log" | head -n 2)"
+	fi
+	timeout 120 "$LF" -merge=1 "$tmp/merged" "$tmp/corpus" >"$tmp/lfmerge.log" 2>&1 ||
+		problem "libFuzzer -merge=1 failed: $(tail -n 1 "$tmp/lfmerge.log")"
+	[ "$(ls "$tmp/merged" | wc -l)" -ge 6 ] ||
+		problem "libFuzzer -merge=1 kept $(ls "$tmp/merged" | wc -l) inputs, want 6 or more"
+	if timeout 60 "$LF" "$tmp/crash" >"$tmp/lfcrash.log" 2>&1; then
+		problem "libFuzzer: the crashing input did not crash"
+	else
+		grep -q "deadly signal" "$tmp/lfcrash.log" ||
+			problem "libFuzzer: no crash report for the crashing input"
+	fi
+else
+	echo "fuzzer-engines: libFuzzer part skipped: $LF not built (needs clang's libFuzzer, libclang-rt-14-dev)"
+fi
+
+# ---- AFL++ ----------------------------------------------------------------
+if command -v afl-showmap >/dev/null 2>&1 && command -v afl-fuzz >/dev/null 2>&1; then
+	ran=1
+	export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
+		AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_QUIET=1
+	prev=''
+	for f in "$seeds"/*; do
+		n=$(basename "$f")
+		for i in $(seq 1 10); do
+			timeout 30 afl-showmap -q -o "$tmp/$n.$i" -- "$AFL" <"$f" ||
+				problem "afl-showmap $n: exit $?"
+		done
+		[ -s "$tmp/$n.1" ] || problem "afl-showmap $n: an empty map"
+		for i in $(seq 2 10); do
+			cmp -s "$tmp/$n.1" "$tmp/$n.$i" ||
+				{ problem "afl-showmap $n: run $i's map differs from run 1's"; break; }
+		done
+		for p in $prev; do
+			cmp -s "$tmp/$n.1" "$tmp/$p.1" &&
+				problem "afl-showmap: $n and $p have the same map"
+		done
+		prev="$prev $n"
+	done
+	echo "afl-showmap: 6 seeds x 10 processes, tuples per seed:$(for f in "$seeds"/*; do echo -n " $(wc -l <"$tmp/$(basename "$f").1")"; done)"
+	timeout 30 afl-showmap -q -o "$tmp/crash.map" -- "$AFL" <"$tmp/crash"
+	rc=$?
+	[ $rc = 2 ] || problem "afl-showmap on the crashing input: exit $rc, want 2 (crashed)"
+	[ -s "$tmp/crash.map" ] || problem "afl-showmap on the crashing input: no map"
+
+	mkdir -p "$tmp/afl-in"
+	cp "$seeds"/* "$tmp/afl-in/"
+	timeout 60 afl-fuzz -V 8 -i "$tmp/afl-in" -o "$tmp/afl-out" -- "$AFL" \
+		>"$tmp/afl.log" 2>&1
+	stats=$tmp/afl-out/default/fuzzer_stats
+	if [ -e "$stats" ]; then
+		stab=$(sed -n 's/^stability *: //p' "$stats")
+		execs=$(sed -n 's/^execs_done *: //p' "$stats")
+		eps=$(sed -n 's/^execs_per_sec *: //p' "$stats")
+		edges=$(sed -n 's/^edges_found *: //p' "$stats")
+		echo "afl-fuzz 8 s: stability $stab, $execs execs ($eps/s), $edges edges"
+		[ "$stab" = "100.00%" ] || problem "afl-fuzz stability $stab, want 100.00%"
+		[ "${execs:-0}" -gt 100 ] || problem "afl-fuzz ran $execs inputs"
+		grep -q "Persistent mode binary detected" "$tmp/afl.log" ||
+			problem "afl-fuzz did not see persistent mode"
+	else
+		problem "afl-fuzz did not run: $(grep -E 'ABORT|FATAL|\[-\]' "$tmp/afl.log" | head -n 3)"
+	fi
+else
+	echo "fuzzer-engines: AFL++ part skipped: afl-fuzz is not installed (apt-get install afl++)"
+fi
+
+[ $ran = 1 ] || { echo "fuzzer-engines: neither libFuzzer nor AFL++ is available"; exit 77; }
+exit $fail
