@@ -15,6 +15,10 @@
 #     - afl-showmap on the crashing input: a crash, with a map (the crash
 #       handler folds what ran);
 #     - afl-fuzz for 8 seconds: stability 100.00%, in persistent mode.
+#   The build lines of ukcov_fuzzer(3): examples/fuzzing/build.sh against
+#   this build tree, and examples/fuzzing/oss-fuzz-build.sh in OSS-Fuzz's
+#   environment (libfuzzer and afl, each with AddressSanitizer), each
+#   binary run on the seeds.
 # libFuzzer comes with clang (Debian: libclang-rt-14-dev), AFL++ from the
 # afl++ package: installed with apt-get when missing and running as root;
 # a part whose engine is missing is skipped (the whole test exits 77 when
@@ -78,7 +82,7 @@ if [ -x "$LF" ]; then
 
 	mkdir -p "$tmp/corpus" "$tmp/merged"
 	cp "$seeds"/* "$tmp/corpus/"
-	if timeout 120 "$LF" -runs=3000 -seed=1 "$tmp/corpus" >"$tmp/lfrun.log" 2>&1; then
+	if timeout 120 "$LF" -runs=3000 -seed=1 -use_cmp=0 -use_memmem=0 "$tmp/corpus" >"$tmp/lfrun.log" 2>&1; then
 		echo "libFuzzer -runs=3000: $(grep -E '^#[0-9]+[[:space:]]+DONE' "$tmp/lfrun.log")"
 	else
 		problem "libFuzzer -runs=3000 failed: $(grep -E 'ERROR|SUMMARY' "$tmp/lfrun.log" | head -n 2)"
@@ -146,6 +150,62 @@ if command -v afl-showmap >/dev/null 2>&1 && command -v afl-fuzz >/dev/null 2>&1
 	fi
 else
 	echo "fuzzer-engines: AFL++ part skipped: afl-fuzz is not installed (apt-get install afl++)"
+fi
+
+# ---- the build lines of ukcov_fuzzer(3) -----------------------------------
+# examples/fuzzing/build.sh against this build tree, and
+# examples/fuzzing/oss-fuzz-build.sh under OSS-Fuzz's environment for each
+# engine with AddressSanitizer (its flags as OSS-Fuzz's builder sets them).
+ABS=$(cd "$BUILD" && pwd)
+asan_rt=$(clang -print-runtime-dir 2>/dev/null)/libclang_rt.asan-x86_64.a
+if command -v clang >/dev/null 2>&1 && [ -x "$LF" ]; then
+	mkdir -p "$tmp/ex"
+	cp examples/fuzzing/build.sh examples/fuzzing/pool-harness.c "$tmp/ex/"
+	inc=$PWD/include
+	if (cd "$tmp/ex" && LIBRARY_PATH="$ABS" C_INCLUDE_PATH="$inc" \
+		./build.sh) >"$tmp/ex.log" 2>&1; then
+		LD_LIBRARY_PATH="$ABS" timeout 60 "$tmp/ex/pool-harness-libfuzzer" \
+			-runs=0 "$seeds" >"$tmp/ex-lf.log" 2>&1 ||
+			problem "examples/fuzzing/build.sh: its libFuzzer binary failed"
+		[ -x "$tmp/ex/pool-harness-afl" ] ||
+			problem "examples/fuzzing/build.sh: no AFL++ binary"
+	else
+		problem "examples/fuzzing/build.sh failed: $(tail -n 2 "$tmp/ex.log")"
+	fi
+fi
+oss() {	# ENGINE CC CXX EXTRA-CFLAGS
+	local d=$tmp/oss-$1 flags
+	mkdir -p "$d/src" "$d/work" "$d/out"
+	ln -s "$PWD" "$d/src/ukcov"
+	flags="-O1 -fno-omit-frame-pointer -gline-tables-only -fsanitize=address -fsanitize-address-use-after-scope $4"
+	env SRC="$d/src" WORK="$d/work" OUT="$d/out" CC="$2" CXX="$3" \
+		CFLAGS="$flags" CXXFLAGS="$flags" FUZZING_ENGINE="$1" \
+		SANITIZER=address examples/fuzzing/oss-fuzz-build.sh >"$d/build.log" 2>&1 ||
+		{ problem "oss-fuzz-build.sh ($1): $(tail -n 2 "$d/build.log")"; return 1; }
+	[ -x "$d/out/pool-harness" ] || { problem "oss-fuzz-build.sh ($1): no binary"; return 1; }
+}
+if [ -x "$LF" ] && [ -e "$asan_rt" ]; then
+	if oss libfuzzer clang clang++ -fsanitize=fuzzer-no-link; then
+		timeout 120 "$tmp/oss-libfuzzer/out/pool-harness" -runs=0 "$seeds" \
+			>"$tmp/oss-lf.log" 2>&1 ||
+			problem "oss-fuzz-build.sh (libfuzzer): the binary failed"
+		l=$(grep -E '^#[0-9]+[[:space:]]+INITED' "$tmp/oss-lf.log" | head -n 1)
+		echo "oss-fuzz-build.sh, libfuzzer+address: $l"
+		case $l in *"corp: 6/"*) ;; *) problem "oss-fuzz-build.sh (libfuzzer): $l" ;; esac
+	fi
+fi
+if command -v afl-clang-fast >/dev/null 2>&1 && command -v afl-showmap >/dev/null 2>&1 &&
+	[ -e "$asan_rt" ]; then
+	if oss afl afl-clang-fast afl-clang-fast++ ""; then
+		b=$tmp/oss-afl/out/pool-harness
+		for i in 1 2 3; do
+			timeout 30 afl-showmap -q -o "$tmp/oss-afl.$i" -- "$b" <"$seeds/count3" ||
+				problem "oss-fuzz-build.sh (afl): afl-showmap exit $?"
+		done
+		cmp -s "$tmp/oss-afl.1" "$tmp/oss-afl.2" && cmp -s "$tmp/oss-afl.1" "$tmp/oss-afl.3" ||
+			problem "oss-fuzz-build.sh (afl): maps differ between runs"
+		echo "oss-fuzz-build.sh, afl+address: $(wc -l <"$tmp/oss-afl.1") tuples, the same 3 times"
+	fi
 fi
 
 [ $ran = 1 ] || { echo "fuzzer-engines: neither libFuzzer nor AFL++ is available"; exit 77; }

@@ -63,9 +63,14 @@ make -s install DESTDIR="$D" PREFIX=/usr BUILD="$BUILD" CC="$CC" >"$tmp/make.log
 	{ cat "$tmp/make.log" >&2; die "make install DESTDIR=$D PREFIX=/usr failed"; }
 
 for f in usr/include/ukcov.h usr/include/ukcov/kcov.h usr/lib/libukcov.a \
-	usr/lib/libukcov.so usr/lib/libukcov.so.0 usr/lib/pkgconfig/ukcov.pc; do
+	usr/lib/libukcov.so usr/lib/libukcov.so.0 usr/lib/pkgconfig/ukcov.pc \
+	usr/include/ukcov/fuzzer.h usr/lib/libukcov-afl.a \
+	usr/share/man/man3/ukcov_fuzzer.3; do
 	[ -e "$D/$f" ] || fail "not installed: /$f"
 done
+# The libFuzzer feed is built when clang's libFuzzer is there.
+[ ! -e "$BUILD/libukcov-libfuzzer.a" ] || [ -e "$D/usr/lib/libukcov-libfuzzer.a" ] ||
+	fail "not installed: /usr/lib/libukcov-libfuzzer.a"
 real_so=$(readlink -f "$D/usr/lib/libukcov.so.0")
 [ -f "$real_so" ] || die "/usr/lib/libukcov.so.0 does not lead to a file"
 [ "$(readlink -f "$D/usr/lib/libukcov.so")" = "$real_so" ] ||

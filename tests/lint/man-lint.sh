@@ -101,7 +101,7 @@ done
 [ -f man/ukcov.7 ] || problem "no man/ukcov.7"
 
 # 3. Code excerpts come from examples/.
-examples=$(ls examples/* 2>/dev/null)
+examples=$(find examples -type f 2>/dev/null | sort)
 # found BLOCKFILE: is the block a run of whole lines of some example?
 found() {
 	local block ex content
