@@ -316,6 +316,19 @@ int main(int argc, char **argv)
 				"shared memory id\n", shm);
 			return 2;
 		}
+		struct shmid_ds ds;
+
+		if (shmctl((int)id, IPC_STAT, &ds))
+			die("shmctl(__AFL_SHM_ID)");
+		/* Never write past the segment, whatever the sizes say. */
+		if (ds.shm_segsz < map_size)
+			map_size = ds.shm_segsz;
+		if (map_size < 64) {
+			fprintf(stderr, "ukcov-afl: __AFL_SHM_ID=%s: a segment of "
+				"%zu bytes is too small for a map\n", shm,
+				(size_t)ds.shm_segsz);
+			return 2;
+		}
 		map = shmat((int)id, NULL, 0);
 		if (map == (void *)-1)
 			die("shmat(__AFL_SHM_ID)");

@@ -15,6 +15,9 @@
 #     - afl-showmap on the crashing input: a crash, with a map (the crash
 #       handler folds what ran);
 #     - afl-fuzz for 8 seconds: stability 100.00%, in persistent mode.
+#   The AFL++ driver's bad input (a shared memory id that is not one, a map
+#   size or loop count out of range, a missing input file): exit 2 with
+#   one line; a segment smaller than the map is written within.
 #   The build lines of ukcov_fuzzer(3): examples/fuzzing/build.sh against
 #   this build tree, and examples/fuzzing/oss-fuzz-build.sh in OSS-Fuzz's
 #   environment (libfuzzer and afl, each with AddressSanitizer), each
@@ -58,6 +61,36 @@ printf '\003\003zzzz'    >"$seeds/max4"
 printf '\000\007a'       >"$seeds/sum8"
 printf '\002\000'        >"$seeds/count-empty"
 printf 'CRASH!'          >"$tmp/crash"
+
+# ---- the AFL++ driver's answers to bad input: one line, exit 2 -----------
+bad() {	# WHAT, then the command's environment and arguments
+	local what=$1 out rc
+	shift
+	out=$(env "$@" <"$seeds/sum1" 2>&1 >/dev/null)
+	rc=$?
+	[ $rc = 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
+		case $out in ukcov-afl:*) true ;; *) false ;; esac ||
+		problem "$what: exit $rc, said '$out' (want exit 2 and one ukcov-afl: line)"
+}
+bad "__AFL_SHM_ID not a number" __AFL_SHM_ID=abc "$AFL"
+bad "__AFL_SHM_ID of no segment" __AFL_SHM_ID=2147483647 "$AFL"
+bad "UKCOV_AFL_MAP_SIZE=0" UKCOV_AFL_MAP_SIZE=0 "$AFL"
+bad "UKCOV_AFL_LOOP=x" UKCOV_AFL_LOOP=x "$AFL"
+bad "an input file that is not there" "$AFL" "$tmp/no-such-input"
+if command -v python3 >/dev/null 2>&1; then
+	# A segment smaller than the map: the driver writes within it.
+	python3 - "$AFL" "$seeds/sum1" <<'PY' || problem "a 1 KiB segment: the driver failed"
+import ctypes, os, subprocess, sys
+libc = ctypes.CDLL(None, use_errno=True)
+shm = libc.shmget(0, 1024, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+try:
+    env = dict(os.environ, __AFL_SHM_ID=str(shm))
+    r = subprocess.run([sys.argv[1]], stdin=open(sys.argv[2]), env=env)
+    sys.exit(r.returncode)
+finally:
+    libc.shmctl(shm, 0, None)  # IPC_RMID
+PY
+fi
 
 # ---- libFuzzer ----------------------------------------------------------
 if [ -x "$LF" ]; then
