@@ -208,6 +208,9 @@ size_t ukcov_fuzzer_index(uintptr_t pc, size_t size)
 	return index_of(key_of(pc, r), size);
 }
 
+/* 255: hit counts; 1: each site reached once (UKCOV_FUZZER_COUNTS=0). */
+static uint8_t hits_cap = 255;
+
 /*
  * Fold n PCs into map.  A PC in no known module (one dlopen'ed since the
  * last refresh) makes the fold read the modules again, once, if
@@ -219,6 +222,7 @@ void __ukcov_fuzzer_fold(const unsigned long *pcs, unsigned long n,
 {
 	unsigned int nr = __atomic_load_n(&nranges, __ATOMIC_ACQUIRE);
 	const struct range *last = NULL;
+	uint8_t cap = hits_cap;
 	unsigned long i;
 
 	for (i = 0; i < n; i++) {
@@ -237,7 +241,7 @@ void __ukcov_fuzzer_fold(const unsigned long *pcs, unsigned long n,
 			last = r;
 		}
 		x = index_of(key_of(pc, r), size);
-		if (map[x] != 255)
+		if (map[x] < cap)
 			map[x]++;
 	}
 }
@@ -299,6 +303,7 @@ static void feed_init_once(void)
 	section_words = knob("UKCOV_FUZZER_SECTION_WORDS", SECTION_WORDS_DEFAULT,
 			     2, UINT32_MAX);
 	wait_ms = knob("UKCOV_FUZZER_WAIT_MS", WAIT_MS_DEFAULT, 0, 3600000);
+	hits_cap = knob("UKCOV_FUZZER_COUNTS", 1, 0, 1) ? 255 : 1;
 	refresh();
 }
 

@@ -17,6 +17,8 @@
  *   - The kinds' maps differ from one another; each holds its job's tail.
  *   - Indices: the same in another process (an exec of this test, with
  *     its own load address), within [0, size) for odd and huge sizes.
+ *   - UKCOV_FUZZER_COUNTS=0 (an exec of this test): the map of a kind has
+ *     the counters of its reference set, each to 1.
  *   - Errors: ukcov_fuzzer_end without a begun input, a null map, size 0.
  */
 #include <errno.h>
@@ -283,6 +285,47 @@ T_NOCOV static bool has_fn(const uint8_t *m, const uint8_t *fn)
 	return true;
 }
 
+/* A digest of which counters are set (not of their values). */
+T_NOCOV static unsigned long set_digest(const uint8_t *m)
+{
+	unsigned long d = 0;
+
+	for (size_t i = 0; i < MAP; i++)
+		if (m[i])
+			d = d * 31 + i + 1;
+	return d;
+}
+
+/* This test again, with UKCOV_FUZZER_COUNTS=0: kind 2's set digest and
+ * its highest counter. */
+T_NOCOV static void check_presence_mode(const char *self, const uint8_t *ref2)
+{
+	unsigned long digest, top;
+	int p[2];
+	pid_t pid;
+	FILE *f;
+
+	if (pipe(p))
+		t_fail("pipe");
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		setenv("UKCOV_FUZZER_COUNTS", "0", 1);
+		execl(self, self, "--presence", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	f = fdopen(p[0], "r");
+	if (!f || fscanf(f, "%lu %lu", &digest, &top) != 2)
+		t_fail("no digest from the exec'd copy");
+	fclose(f);
+	waitpid(pid, NULL, 0);
+	if (top != 1)
+		t_fail("UKCOV_FUZZER_COUNTS=0: a counter at %lu", top);
+	if (digest != set_digest(ref2))
+		t_fail("UKCOV_FUZZER_COUNTS=0: not the reference's counters");
+}
+
 T_NOCOV static void check_index_other_process(const char *self)
 {
 	int p[2];
@@ -320,6 +363,19 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "--index") == 0) {
 		printf("%zu\n", ukcov_fuzzer_index((uintptr_t)tail_a + 5, MAP));
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--presence") == 0) {
+		unsigned long top = 0;
+
+		sem_init(&done, 0, 0);
+		if (pthread_create(&w, NULL, worker, NULL))
+			t_fail("pthread_create");
+		run(2, m);
+		for (size_t i = 0; i < MAP; i++)
+			if (m[i] > top)
+				top = m[i];
+		printf("%lu %lu\n", set_digest(m), top);
 		return 0;
 	}
 
@@ -391,8 +447,9 @@ int main(int argc, char **argv)
 	__atomic_store_n(&stop_ticker, 1, __ATOMIC_RELAXED);
 	pthread_join(tk, NULL);
 
-	/* Indices. */
+	/* Indices; sites without their counts. */
 	check_index_other_process(argv[0]);
+	check_presence_mode(argv[0], ref[2]);
 	t_assert(ukcov_fuzzer_index((uintptr_t)tail_a, 1) == 0);
 	t_assert(ukcov_fuzzer_index((uintptr_t)tail_a, 3) < 3);
 	t_assert(ukcov_fuzzer_index((uintptr_t)tail_a, 1ull << 33) < (1ull << 33));

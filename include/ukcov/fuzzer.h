@@ -33,7 +33,8 @@ int ukcov_fuzzer_begin(void);
  * End the input: wait until every section open for the calling thread's
  * common handle has landed (at most UKCOV_FUZZER_WAIT_MS), then add one
  * to map[i] for every PC recorded since ukcov_fuzzer_begin(), i being
- * ukcov_fuzzer_index(pc, size); a counter stays at 255 once there.  The
+ * ukcov_fuzzer_index(pc, size); a counter stays at 255 once there (at 1
+ * with UKCOV_FUZZER_COUNTS=0: sites, not hit counts).  The
  * map is not cleared (engines clear their own).  Returns the PCs folded,
  * or -1 with errno: EINVAL (no input begun on this thread, or size 0).
  */
