@@ -50,7 +50,7 @@
 #define FS_OPT_SET_MAPSIZE(x) (((uint32_t)(x) - 1) << 1)
 
 #define MAP_DEFAULT 65536ul
-#define MAX_INPUT (1ul << 20)	/* bytes, as libFuzzer's default -max_len */
+#define MAX_INPUT (1ul << 20)	/* bytes: afl-fuzz's largest test case */
 
 /* What afl-fuzz looks for in the binary: the variable's name (the binary
  * is instrumented) and the persistent-mode signature. */
@@ -77,10 +77,12 @@ static unsigned long env_ulong(const char *name, unsigned long def,
 	if (!s || !*s)
 		return def;
 	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || *s == '-' || v < min || v > max) {
-		fprintf(stderr, "ukcov-afl: %s=%s: not a number in [%lu, %lu]\n",
-			name, s, min, max);
+	v = strtoul(s, &end, 10);
+	/* Decimal digits only: no sign, no space, no 0x. */
+	if (strspn(s, "0123456789") != strlen(s) || errno || *end ||
+	    v < min || v > max) {
+		fprintf(stderr, "ukcov-afl: %s=%s: not a decimal number in "
+			"[%lu, %lu]\n", name, s, min, max);
 		exit(2);
 	}
 	return v;
@@ -129,6 +131,15 @@ static void on_crash(int sig, siginfo_t *si, void *uc)
 	}
 }
 
+/* exit() inside an input (any thread's): what ran is the input's map. */
+static void on_exit_fold(void)
+{
+	if (!crash_folded) {
+		crash_folded = 1;
+		__ukcov_fuzzer_fold_now(map, map_size);
+	}
+}
+
 static void catch_crashes(void)
 {
 	struct sigaction sa;
@@ -140,6 +151,7 @@ static void catch_crashes(void)
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < sizeof(crash_signals) / sizeof(int); i++)
 		sigaction(crash_signals[i], &sa, &crash_old[i]);
+	atexit(on_exit_fold);
 }
 
 /* ---- the forkserver ----------------------------------------------------- */
@@ -193,24 +205,40 @@ static bool forkserver(bool persistent)
 /* ---- inputs ------------------------------------------------------------- */
 
 static uint8_t *buf;
+static size_t buf_size;
 
-/* An input, whole, from fd's current offset (at most MAX_INPUT bytes). */
-static size_t read_input(int fd)
+/*
+ * An input, whole, from fd's current offset: at most MAX_INPUT bytes
+ * under afl-fuzz (its own largest), any size as a reproducer.
+ */
+static size_t read_input(int fd, size_t limit)
 {
 	size_t n = 0;
 
 	for (;;) {
-		ssize_t r = read(fd, buf + n, MAX_INPUT - n);
+		ssize_t r;
 
-		if (r > 0) {
-			n += (size_t)r;
-			if (n == MAX_INPUT)
+		if (n == buf_size) {
+			size_t grow = buf_size ? buf_size * 2 : 1ul << 16;
+			uint8_t *b;
+
+			if (n == limit)
 				return n;
-		} else if (r == 0) {
-			return n;
-		} else if (errno != EINTR) {
-			die("read");
+			if (grow > limit)
+				grow = limit;
+			b = realloc(buf, grow);
+			if (!b)
+				die("realloc");
+			buf = b;
+			buf_size = grow;
 		}
+		r = read(fd, buf + n, buf_size - n);
+		if (r > 0)
+			n += (size_t)r;
+		else if (r == 0)
+			return n;
+		else if (errno != EINTR)
+			die("read");
 	}
 }
 
@@ -249,14 +277,14 @@ static void run_one(size_t len)
 	}
 }
 
-static size_t run_file(const char *path)
+static size_t run_file(const char *path, size_t limit)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t n;
 
 	if (fd < 0)
 		die(path);
-	n = read_input(fd);
+	n = read_input(fd, limit);
 	close(fd);
 	run_one(n);
 	return n;
@@ -284,9 +312,6 @@ int main(int argc, char **argv)
 	}
 	debug = getenv("UKCOV_AFL_DEBUG") != NULL;
 	loops = env_ulong("UKCOV_AFL_LOOP", ~0ul, 1, ~0ul);
-	buf = malloc(MAX_INPUT);
-	if (!buf)
-		die("malloc");
 	if (!shm) {
 		/* A reproducer: each file once, or stdin. */
 		map_size = MAP_DEFAULT;
@@ -296,11 +321,11 @@ int main(int argc, char **argv)
 		if (LLVMFuzzerInitialize)
 			LLVMFuzzerInitialize(&argc, &argv);
 		if (argc < 2) {
-			run_one(read_input(0));
+			run_one(read_input(0, SIZE_MAX));
 			return 0;
 		}
 		for (i = 1; i < (unsigned long)argc; i++) {
-			size_t n = run_file(argv[i]);
+			size_t n = run_file(argv[i], SIZE_MAX);
 
 			fprintf(stderr, "ukcov-afl: ran %s (%zu bytes)\n", argv[i], n);
 		}
@@ -351,11 +376,11 @@ int main(int argc, char **argv)
 		}
 		crash_folded = 0;
 		if (argc > 1) {
-			run_file(argv[1]);
+			run_file(argv[1], MAX_INPUT);
 		} else {
 			/* afl-fuzz rewrites the file behind stdin and seeks it
 			 * back to 0 before each run. */
-			run_one(read_input(0));
+			run_one(read_input(0, MAX_INPUT));
 		}
 	}
 	return 0;

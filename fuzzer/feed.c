@@ -21,6 +21,7 @@
  * (afl.c), so __ukcov_fuzzer_fold touches no lock and allocates nothing.
  */
 #include <errno.h>
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -44,7 +45,11 @@
  * in milliseconds. */
 #define AREA_WORDS_DEFAULT (1ul << 20)	/* 8 MiB */
 #define SECTION_WORDS_DEFAULT (1ul << 18)	/* 2 MiB */
-#define WAIT_MS_DEFAULT 1000ul
+#define WAIT_MS_DEFAULT 500ul	/* half of afl-fuzz's default -t */
+/* The runtime's bounds: KCOV_INIT_TRACE takes at most INT_MAX / 8 words;
+ * a section's buffer is mmap'ed whole when the section starts. */
+#define AREA_WORDS_MAX ((unsigned long)INT_MAX / 8)
+#define SECTION_WORDS_MAX (1ul << 27)	/* 1 GiB */
 
 static unsigned long knob(const char *name, unsigned long def,
 			  unsigned long min, unsigned long max)
@@ -56,10 +61,12 @@ static unsigned long knob(const char *name, unsigned long def,
 	if (!s || !*s)
 		return def;
 	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || v < min || v > max || *s == '-') {
-		fprintf(stderr, "ukcov-fuzzer: %s=%s: not a number in [%lu, %lu]; "
-			"using %lu\n", name, s, min, max, def);
+	v = strtoul(s, &end, 10);
+	/* Decimal digits only: no sign, no space, no 0x. */
+	if (strspn(s, "0123456789") != strlen(s) || errno || *end ||
+	    v < min || v > max) {
+		fprintf(stderr, "ukcov-fuzzer: %s=%s: not a decimal number in "
+			"[%lu, %lu]; using %lu\n", name, s, min, max, def);
 		return def;
 	}
 	return v;
@@ -255,10 +262,14 @@ struct feed {
 	uint64_t handle;
 	bool begun;
 	uint64_t dropped_seen;		/* the kcovs' drop counters, read last */
+	uint64_t skipped_seen;		/* the remote kcov's skipped sections */
 	uint64_t inputs;		/* ended on this thread */
 };
 
 static __thread struct feed *cur;
+/* The feed of the input begun last, on any thread: what a crash on another
+ * thread (a pool's) or an exit() folds. */
+static struct feed *last_begun;
 static pthread_key_t feed_key;
 static pthread_once_t feed_once = PTHREAD_ONCE_INIT;
 static unsigned long wait_ms;
@@ -277,9 +288,12 @@ static void warn_once(bool *said, const char *msg)
 static void feed_free(void *p)
 {
 	struct feed *f = p;
+	struct feed *expect = f;
 
 	if (!f)
 		return;
+	__atomic_compare_exchange_n(&last_begun, &expect, NULL, false,
+				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 	if (f->rem_fd >= 0) {
 		ukcov_ioctl(f->rem_fd, KCOV_DISABLE, 0);
 		ukcov_close(f->rem_fd);
@@ -299,9 +313,9 @@ static void feed_init_once(void)
 {
 	pthread_key_create(&feed_key, feed_free);
 	area_words = knob("UKCOV_FUZZER_AREA_WORDS", AREA_WORDS_DEFAULT,
-			  512, 1ul << 32);
+			  512, AREA_WORDS_MAX);
 	section_words = knob("UKCOV_FUZZER_SECTION_WORDS", SECTION_WORDS_DEFAULT,
-			     2, UINT32_MAX);
+			     2, SECTION_WORDS_MAX);
 	wait_ms = knob("UKCOV_FUZZER_WAIT_MS", WAIT_MS_DEFAULT, 0, 3600000);
 	hits_cap = knob("UKCOV_FUZZER_COUNTS", 1, 0, 1) ? 255 : 1;
 	refresh();
@@ -373,6 +387,7 @@ int ukcov_fuzzer_begin(void)
 	__atomic_store_n(&f->rem[0], 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&f->own[0], 0, __ATOMIC_RELAXED);
 	f->begun = true;
+	__atomic_store_n(&last_begun, f, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -387,6 +402,10 @@ static unsigned long entries(const unsigned long *area, unsigned long words)
 
 static bool said_timeout, said_dropped;
 
+static bool said_skipped;
+
+/* Entries dropped and sections skipped (no buffer) since the last look:
+ * counted, and said once each. */
 static void check_drops(struct feed *f)
 {
 	struct ukcov_stats a, b;
@@ -395,12 +414,21 @@ static void check_drops(struct feed *f)
 	if (ukcov_get_stats(f->own_fd, &a) || ukcov_get_stats(f->rem_fd, &b))
 		return;
 	d = a.entries_dropped + b.entries_dropped;
-	if (d == f->dropped_seen)
-		return;
-	__atomic_add_fetch(&dropped, d - f->dropped_seen, __ATOMIC_RELAXED);
-	f->dropped_seen = d;
-	warn_once(&said_dropped, "an input's trace did not fit: raise "
-		  "UKCOV_FUZZER_AREA_WORDS (or UKCOV_FUZZER_SECTION_WORDS)");
+	if (d != f->dropped_seen) {
+		__atomic_add_fetch(&dropped, d - f->dropped_seen,
+				   __ATOMIC_RELAXED);
+		f->dropped_seen = d;
+		warn_once(&said_dropped, "an input's trace did not fit: raise "
+			  "UKCOV_FUZZER_AREA_WORDS (or "
+			  "UKCOV_FUZZER_SECTION_WORDS)");
+	}
+	if (b.sections_skipped != f->skipped_seen) {
+		__atomic_add_fetch(&dropped, b.sections_skipped - f->skipped_seen,
+				   __ATOMIC_RELAXED);
+		f->skipped_seen = b.sections_skipped;
+		warn_once(&said_skipped, "sections were lost: no buffer of "
+			  "UKCOV_FUZZER_SECTION_WORDS words could be had");
+	}
 }
 
 long ukcov_fuzzer_end(uint8_t *map, size_t size)
@@ -423,10 +451,12 @@ long ukcov_fuzzer_end(uint8_t *map, size_t size)
 	n2 = entries(f->rem, f->words);
 	__ukcov_fuzzer_fold(f->own + 1, n1, map, size, true);
 	__ukcov_fuzzer_fold(f->rem + 1, n2, map, size, true);
-	/* The drop counters cost four system calls: read them when an area
-	 * is full, and every 1024 inputs for the sections' own buffers. */
-	if ((++f->inputs & 1023) == 0 || n1 == f->words - 1 ||
-	    n2 == f->words - 1)
+	/* The drop counters cost four system calls: read them after the
+	 * first inputs (1, 2, 4, ... 512), then every 1024, and whenever an
+	 * area is full. */
+	f->inputs++;
+	if ((f->inputs & (f->inputs - 1)) == 0 || (f->inputs & 1023) == 0 ||
+	    n1 == f->words - 1 || n2 == f->words - 1)
 		check_drops(f);
 	return (long)(n1 + n2);
 }
@@ -448,12 +478,18 @@ uint64_t ukcov_fuzzer_dropped(void)
 	return __atomic_load_n(&dropped, __ATOMIC_RELAXED);
 }
 
-/* The calling thread's areas as they are now, for a crash handler:
- * no wait, no lock.  Async-signal-safe. */
+/*
+ * The input in progress as it is now, for a crash handler or an exit: the
+ * calling thread's, or else the one begun last on any thread (a pool
+ * thread that crashes has none of its own).  The sections still open are
+ * not in it.  No wait, no lock: async-signal-safe.
+ */
 void __ukcov_fuzzer_fold_now(uint8_t *map, size_t size)
 {
 	struct feed *f = cur;
 
+	if (!f || !f->begun)
+		f = __atomic_load_n(&last_begun, __ATOMIC_ACQUIRE);
 	if (!f || !f->begun)
 		return;
 	__ukcov_fuzzer_fold(f->own + 1, entries(f->own, f->words), map, size,

@@ -26,7 +26,9 @@ $(AFL_LIB): $(FEED_OBJ) $(BUILD)/fuzzer/afl.o
 
 # The callbacks libukcov defines and libFuzzer's runtime defines too
 # (its trace-pc ones only abort): made local in the copy, so that the
-# program's calls reach ukcov's.
+# program's calls reach ukcov's.  Its handlers of its own instrumentation
+# (inline counters, PC tables) too: libfuzzer.c says such a build is
+# wrong instead of feeding every thread's counts.
 LIBFUZZER_LOCAL := __sanitizer_cov_trace_pc __sanitizer_cov_trace_pc_guard \
 	__sanitizer_cov_trace_pc_guard_init \
 	__sanitizer_cov_trace_cmp1 __sanitizer_cov_trace_cmp2 \
@@ -34,7 +36,9 @@ LIBFUZZER_LOCAL := __sanitizer_cov_trace_pc __sanitizer_cov_trace_pc_guard \
 	__sanitizer_cov_trace_const_cmp1 __sanitizer_cov_trace_const_cmp2 \
 	__sanitizer_cov_trace_const_cmp4 __sanitizer_cov_trace_const_cmp8 \
 	__sanitizer_cov_trace_cmpf __sanitizer_cov_trace_cmpd \
-	__sanitizer_cov_trace_switch
+	__sanitizer_cov_trace_switch \
+	__sanitizer_cov_8bit_counters_init __sanitizer_cov_bool_flag_init \
+	__sanitizer_cov_pcs_init
 FUZZ_CLANG ?= clang
 LIBFUZZER_RT := $(wildcard $(shell $(FUZZ_CLANG) -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer_no_main-$(shell uname -m).a)
 

@@ -31,7 +31,8 @@ int ukcov_fuzzer_begin(void);
 
 /*
  * End the input: wait until every section open for the calling thread's
- * common handle has landed (at most UKCOV_FUZZER_WAIT_MS), then add one
+ * common handle has landed (at most UKCOV_FUZZER_WAIT_MS, default 500),
+ * then add one
  * to map[i] for every PC recorded since ukcov_fuzzer_begin(), i being
  * ukcov_fuzzer_index(pc, size); a counter stays at 255 once there (at 1
  * with UKCOV_FUZZER_COUNTS=0: sites, not hit counts).  The

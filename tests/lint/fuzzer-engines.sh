@@ -7,13 +7,17 @@
 #     - -runs=0 over 6 seeds of different job kinds keeps all 6 (each has
 #       features of its own), with the same feature count twice;
 #     - a short run (-runs=3000) ends cleanly; -merge=1 works;
-#     - the crashing input is reported as libFuzzer reports a crash.
+#     - the crashing input is reported as libFuzzer reports a crash; no
+#       memory for the feed's area is one line and exit 1, before libFuzzer
+#       runs (no crash artifact); no warning of missing sanitizer functions.
 #   AFL++ (libukcov-afl.a):
 #     - afl-showmap gives each seed the same map 10 times in 10 processes
 #       (none of the ticker's code, all of the late jobs'), and different
 #       seeds different maps;
 #     - afl-showmap on the crashing input: a crash, with a map (the crash
-#       handler folds what ran);
+#       handler folds what ran); tests/fuzzer/ends-harness.c: an abort on
+#       a pool thread, an exit() there, an abort on the harness thread all
+#       have maps, the two crashes different ones;
 #     - afl-fuzz for 8 seconds: stability 100.00%, in persistent mode.
 #   The AFL++ driver's bad input (a shared memory id that is not one, a map
 #   size or loop count out of range, a missing input file): exit 2 with
@@ -124,6 +128,15 @@ if [ -x "$LF" ]; then
 		problem "libFuzzer -merge=1 failed: $(tail -n 1 "$tmp/lfmerge.log")"
 	[ "$(ls "$tmp/merged" | wc -l)" -ge 6 ] ||
 		problem "libFuzzer -merge=1 kept $(ls "$tmp/merged" | wc -l) inputs, want 6 or more"
+	# A setup failure is ukcov's, said before libFuzzer runs: no artifact.
+	(ulimit -v 1500000 && cd "$tmp" && UKCOV_FUZZER_AREA_WORDS=268435455 \
+		timeout 60 "$OLDPWD/$LF" -runs=1 "$seeds") >"$tmp/lfsetup.log" 2>&1
+	rc=$?
+	{ [ $rc = 1 ] && grep -q "^ukcov-fuzzer: cannot collect coverage" "$tmp/lfsetup.log" &&
+		! ls "$tmp"/crash-* >/dev/null 2>&1; } ||
+		problem "libFuzzer driver, no memory for the area: exit $rc, $(tail -n 1 "$tmp/lfsetup.log")"
+	grep -q "Failed to find function" "$tmp/lf1.log" &&
+		problem "libFuzzer warns of missing sanitizer functions"
 	if timeout 60 "$LF" "$tmp/crash" >"$tmp/lfcrash.log" 2>&1; then
 		problem "libFuzzer: the crashing input did not crash"
 	else
@@ -162,6 +175,27 @@ if command -v afl-showmap >/dev/null 2>&1 && command -v afl-fuzz >/dev/null 2>&1
 	rc=$?
 	[ $rc = 2 ] || problem "afl-showmap on the crashing input: exit $rc, want 2 (crashed)"
 	[ -s "$tmp/crash.map" ] || problem "afl-showmap on the crashing input: no map"
+	# Inputs that end otherwise (tests/fuzzer/ends-harness.c): each has
+	# a map, and a crash on the worker differs from one on the harness.
+	ends=$tmp/ends-afl
+	if $CC -O1 -g -fsanitize-coverage=trace-pc,trace-cmp -Iinclude \
+		tests/fuzzer/ends-harness.c -o "$ends" "$BUILD/libukcov-afl.a" \
+		"$BUILD/libukcov.a" -lpthread -ldl >"$tmp/ends.log" 2>&1; then
+		for e in W:2 X:0 C:2 a:0; do
+			printf '%sbc' "${e%%:*}" >"$tmp/end-${e%%:*}"
+			timeout 30 afl-showmap -q -o "$tmp/end-${e%%:*}.map" -- "$ends" \
+				<"$tmp/end-${e%%:*}"
+			rc=$?
+			[ $rc = "${e#*:}" ] || problem "ends-harness '${e%%:*}': afl-showmap exit $rc, want ${e#*:}"
+			[ -s "$tmp/end-${e%%:*}.map" ] ||
+				problem "ends-harness '${e%%:*}': an empty map"
+		done
+		cmp -s "$tmp/end-W.map" "$tmp/end-C.map" &&
+			problem "ends-harness: a crash on the worker and one on the harness thread have the same map"
+		echo "ends-harness tuples: worker abort $(wc -l <"$tmp/end-W.map"), exit() $(wc -l <"$tmp/end-X.map"), harness abort $(wc -l <"$tmp/end-C.map"), return $(wc -l <"$tmp/end-a.map")"
+	else
+		problem "tests/fuzzer/ends-harness.c did not build: $(tail -n 2 "$tmp/ends.log")"
+	fi
 
 	mkdir -p "$tmp/afl-in"
 	cp "$seeds"/* "$tmp/afl-in/"
