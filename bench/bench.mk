@@ -1,1 +1,2 @@
 -include bench/peers/peers.mk
+-include bench/fuzz-zstd/fuzz-zstd.mk

@@ -1064,8 +1064,20 @@ def write_md(what, table, ztable, bud, bd, skipped, elapsed):
     md += ["", "## Command lines", "", "```"]
     md += [c for c in BUILD_CMDS] + ["```", "", "```"]
     md += ["# %s\n%s" % (w, c) for w, c in commands] + ["```", ""]
-    with open(os.path.join(ROOT, "BENCHMARKS-peers.md"), "w") as f:
-        f.write("\n".join(md))
+    # The zstd fuzzing section (bench/fuzz-zstd/fuzz.py writes it, last in
+    # the file) is kept as it is.
+    path = os.path.join(ROOT, "BENCHMARKS-peers.md")
+    kept = ""
+    try:
+        with open(path) as f:
+            old = f.read()
+        i = old.find("\n## Fuzzing a multi-threaded target: zstd\n")
+        if i >= 0:
+            kept = old[i:]
+    except OSError:
+        pass
+    with open(path, "w") as f:
+        f.write("\n".join(md).rstrip("\n") + "\n" + kept)
     say("bench-peers: wrote BENCHMARKS-peers.md")
 
 
