@@ -67,22 +67,16 @@ static void die(const char *what)
 	exit(2);
 }
 
+/* The driver's knobs: a bad value is a one-line error and exit 2. */
 static unsigned long env_ulong(const char *name, unsigned long def,
 			       unsigned long min, unsigned long max)
 {
-	const char *s = getenv(name);
-	unsigned long v;
-	char *end;
+	bool bad;
+	unsigned long v = __ukcov_fuzzer_env(name, def, min, max, &bad);
 
-	if (!s || !*s)
-		return def;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	/* Decimal digits only: no sign, no space, no 0x. */
-	if (strspn(s, "0123456789") != strlen(s) || errno || *end ||
-	    v < min || v > max) {
+	if (bad) {
 		fprintf(stderr, "ukcov-afl: %s=%s: not a decimal number in "
-			"[%lu, %lu]\n", name, s, min, max);
+			"[%lu, %lu]\n", name, getenv(name), min, max);
 		exit(2);
 	}
 	return v;

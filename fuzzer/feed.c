@@ -51,13 +51,19 @@
 #define AREA_WORDS_MAX ((unsigned long)INT_MAX / 8)
 #define SECTION_WORDS_MAX (1ul << 27)	/* 1 GiB */
 
-static unsigned long knob(const char *name, unsigned long def,
-			  unsigned long min, unsigned long max)
+/*
+ * A number from the environment: def when name is unset or empty; when
+ * its value is not decimal digits within [min, max], def and *bad set.
+ */
+unsigned long __ukcov_fuzzer_env(const char *name, unsigned long def,
+				 unsigned long min, unsigned long max,
+				 bool *bad)
 {
 	const char *s = getenv(name);
 	unsigned long v;
 	char *end;
 
+	*bad = false;
 	if (!s || !*s)
 		return def;
 	errno = 0;
@@ -65,10 +71,23 @@ static unsigned long knob(const char *name, unsigned long def,
 	/* Decimal digits only: no sign, no space, no 0x. */
 	if (strspn(s, "0123456789") != strlen(s) || errno || *end ||
 	    v < min || v > max) {
-		fprintf(stderr, "ukcov-fuzzer: %s=%s: not a decimal number in "
-			"[%lu, %lu]; using %lu\n", name, s, min, max, def);
+		*bad = true;
 		return def;
 	}
+	return v;
+}
+
+/* The feed's knobs: a bad value is said, and the default used. */
+static unsigned long knob(const char *name, unsigned long def,
+			  unsigned long min, unsigned long max)
+{
+	bool bad;
+	unsigned long v = __ukcov_fuzzer_env(name, def, min, max, &bad);
+
+	if (bad)
+		fprintf(stderr, "ukcov-fuzzer: %s=%s: not a decimal number in "
+			"[%lu, %lu]; using %lu\n", name, getenv(name), min,
+			max, def);
 	return v;
 }
 

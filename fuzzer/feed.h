@@ -15,6 +15,12 @@ void __ukcov_fuzzer_fold(const unsigned long *pcs, unsigned long n,
  * handler.  Async-signal-safe. */
 void __ukcov_fuzzer_fold_now(uint8_t *map, size_t size);
 
+/* A number from the environment: def when unset or empty; def and *bad
+ * when not decimal digits within [min, max] (feed.c). */
+unsigned long __ukcov_fuzzer_env(const char *name, unsigned long def,
+				 unsigned long min, unsigned long max,
+				 bool *bad);
+
 /* The harness's functions (libFuzzer's interface). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
