@@ -9,11 +9,13 @@
  * (ZSTD_c_nbWorkers = 2): zstd hands each job of a frame to the pool of
  * that context (lib/common/pool.c), whose 2 threads live as long as the
  * context.  Per input, the harness thread:
- *   - compresses the input with ZSTD_compressStream2 in chunks, with
- *     ZSTD_e_flush after each: a flush makes zstd post the chunk as a job
- *     to the pool and block until the job says it is done (the job signals
- *     completion from inside itself, then finishes on its thread);
- *   - ends the frame with ZSTD_e_end (the rest of the input: one more job);
+ *   - hands zstd the input in chunks with ZSTD_compressStream2, each chunk
+ *     with ZSTD_e_continue (zstd only buffers it), then ZSTD_e_flush with
+ *     no new input: zstd posts the chunk as a job to the pool and blocks
+ *     until the job says it is done (the job signals completion from inside
+ *     itself, then finishes on its thread);
+ *   - ends the frame the same way with ZSTD_e_end (the rest of the input:
+ *     one more job, or none when nothing is left);
  *   - decompresses the frame with ZSTD_decompressDCtx and compares it with
  *     the input: a difference, or an error where none is possible, aborts.
  * An input with no flush is compressed in one ZSTD_e_end call: its size is
@@ -25,18 +27,35 @@
  * (zstd's double-fast match finder has a variant per minimum match).  The
  * chunk before flush i runs from the current position for 1 + (its first
  * byte) bytes, at most what is left.  Inputs over 64 KiB are ignored.
- * Empty data is compressed without a flush: a frame whose only job has 0
- * bytes makes zstd's caller poll instead of wait (ZSTDMT_flushProduced
- * returns at once for a job with nothing to consume, and
- * ZSTD_compressStream2 calls it again until the worker is done), so that
- * input's coverage on the harness thread would be the length of that
- * wait: 256 to 360,584 PCs in six runs of one such input.
  *
- * The parameters that size zstd's buffers and tables never change: level 3
- * (double-fast) with a 64 KiB window and 4096-entry tables, so that every
- * input finds the context's buffers as the previous one left them (an
- * input that made zstd allocate would run code the next one does not) and
- * each job stays small (its tables are cleared per job).
+ * Three choices keep the harness thread's own path the same from run to
+ * run of one input (a fuzzer counts its code whatever feeds the map):
+ *   - the flush comes with no new input.  Given the chunk and the flush in
+ *     one call, zstd posts the job, asks once without blocking whether it
+ *     has output, then blocks: whether the job was already done at the
+ *     first question changed how often ZSTD_compressStream2,
+ *     ZSTDMT_compressStream_generic and ZSTDMT_flushProduced ran (8 PCs
+ *     of the harness thread, one pass more or less).  Without new input
+ *     zstd blocks at once; only a job done before the harness thread
+ *     reaches the wait still changes it;
+ *   - empty data is compressed without a flush: a frame whose only job has
+ *     0 bytes makes zstd's caller poll instead of wait
+ *     (ZSTDMT_flushProduced returns at once for a job with nothing to
+ *     consume, and ZSTD_compressStream2 calls it again until the worker is
+ *     done), so that input's coverage would be the length of that wait:
+ *     256 to 360,584 PCs in six runs of one such input;
+ *   - the parameters that size zstd's tables never change with the input,
+ *     nor with a job's size: level 3 (double-fast) with the smallest
+ *     window zstd has (1 KiB) and tables no larger than it allows for that
+ *     window (2^11 and 2^10 entries).  zstd fits a job's parameters to the
+ *     job's size, and frees and allocates again a workspace that has been
+ *     more than 3 times too large for over 128 uses (zstd_cwksp.h,
+ *     ZSTD_WORKSPACETOOLARGE_MAXDURATION): with a 64 KiB window and 2^12
+ *     entries, 100 runs of one input in one process also differed inside
+ *     the jobs (ZSTD_resetCCtx_internal, ZSTD_customMalloc,
+ *     ZSTD_cwksp_clean_tables), whatever fed the map; with these they do
+ *     not.  Every input finds zstd's buffers as the previous one left
+ *     them, and each job stays small (its tables are cleared per job).
  *
  * The context, and so the pool, is made in LLVMFuzzerInitialize, which also
  * compresses a warm-up frame of each kind (the pool's threads and zstd's
@@ -84,6 +103,34 @@ static void set(ZSTD_cParameter p, int v)
 		die("ZSTD_CCtx_setParameter", r);
 }
 
+/* Hand in[pos, size) to zstd without asking for output: it only buffers it
+ * (each chunk is far below a job's target size). */
+static void load(ZSTD_outBuffer *out, ZSTD_inBuffer *in)
+{
+	while (in->pos < in->size) {
+		size_t r = ZSTD_compressStream2(cctx, out, in, ZSTD_e_continue);
+
+		if (ZSTD_isError(r))
+			die("ZSTD_compressStream2(ZSTD_e_continue)", r);
+	}
+}
+
+/* Flush or end with no new input: zstd posts what it buffered as a job
+ * and waits for it at once. */
+static void finish(ZSTD_outBuffer *out, ZSTD_inBuffer *in, ZSTD_EndDirective op)
+{
+	size_t r;
+
+	do {
+		r = ZSTD_compressStream2(cctx, out, in, op);
+		if (ZSTD_isError(r))
+			die(op == ZSTD_e_end ? "ZSTD_compressStream2(ZSTD_e_end)" :
+			    "ZSTD_compressStream2(ZSTD_e_flush)", r);
+	} while (r != 0 && out->pos < out->size);
+	if (r != 0)
+		die("ZSTD_compressStream2: output full", 0);
+}
+
 /* One frame of data[0, n) per the plan; returns the compressed size. */
 static size_t compress(uint8_t plan, const uint8_t *data, size_t n)
 {
@@ -91,30 +138,28 @@ static size_t compress(uint8_t plan, const uint8_t *data, size_t n)
 	ZSTD_inBuffer in = { data, 0, 0 };
 	/* No data: no flush (see the top of the file). */
 	unsigned int flushes = n ? plan % (MAX_FLUSHES + 1) : 0;
-	size_t r;
 
 	set(ZSTD_c_checksumFlag, (plan / 5) & 1);
 	set(ZSTD_c_minMatch, 4 + (plan / 10) % 4);
+	if (flushes == 0) {
+		/* All at once: zstd knows the size, and compresses on this
+		 * thread. */
+		in.size = n;
+		finish(&out, &in, ZSTD_e_end);
+		return out.pos;
+	}
 	for (unsigned int i = 0; i < flushes; i++) {
 		size_t len = in.size < n ? 1 + (size_t)data[in.size] : 0;
 
 		if (len > n - in.size)
 			len = n - in.size;
 		in.size += len;
-		r = ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_flush);
-		if (ZSTD_isError(r))
-			die("ZSTD_compressStream2(ZSTD_e_flush)", r);
-		if (r != 0 || in.pos != in.size)
-			die("ZSTD_compressStream2(ZSTD_e_flush) left data", 0);
+		load(&out, &in);
+		finish(&out, &in, ZSTD_e_flush);
 	}
 	in.size = n;
-	do {
-		r = ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_end);
-		if (ZSTD_isError(r))
-			die("ZSTD_compressStream2(ZSTD_e_end)", r);
-	} while (r != 0 && out.pos < out.size);
-	if (r != 0)
-		die("ZSTD_compressStream2(ZSTD_e_end): output full", 0);
+	load(&out, &in);
+	finish(&out, &in, ZSTD_e_end);
 	return out.pos;
 }
 
@@ -143,9 +188,9 @@ static void setup(void)
 		abort();
 	}
 	set(ZSTD_c_compressionLevel, 3);
-	set(ZSTD_c_windowLog, 16);
-	set(ZSTD_c_hashLog, 12);
-	set(ZSTD_c_chainLog, 12);
+	set(ZSTD_c_windowLog, 10);
+	set(ZSTD_c_hashLog, 11);
+	set(ZSTD_c_chainLog, 10);
 	set(ZSTD_c_nbWorkers, WORKERS);
 #ifndef HARNESS_NO_WARMUP
 	{
