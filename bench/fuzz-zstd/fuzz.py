@@ -20,7 +20,11 @@ then, for all rows alike:
     zstd that any thread ran, of all coverable ones (ukcov-report);
   - the target's own cost per input: the union of the final corpora run
     once per file by every binary (no fuzzing engine), in alternated
-    rounds, CPU time of the process (all its threads) per input;
+    rounds, CPU time of the process (all its threads) per input; and
+    callgrind's count of the feed's instructions per PC it folds;
+  - one seed run SHOWMAP_COPIES times in one persistent process by
+    afl-showmap -i, for each AFL++ row: the map entries that vary, and for
+    ukcov's feed the functions behind them;
   - where runs of one input differ: one seed run VAR_RUNS times under
     ukcov-run -m pc (a process each), the PCs whose hit count varies, per
     area (harness thread, pool threads' own code, the jobs' sections);
@@ -35,7 +39,8 @@ a quick run while iterating: 15 s per fuzzer, fewer repetitions, and the
 markdown goes to build-fuzz-zstd/fuzz-zstd-quick.md instead),
 FUZZ_ZSTD_ROWS (a,b,c,d,e), FUZZ_ZSTD_VAR_RUNS (40), FUZZ_ZSTD_ROUNDS (7:
 rounds of the cost measurement), FUZZ_ZSTD_VG_N (200: inputs of the
-callgrind runs, which run N and 2N), FUZZ_ZSTD_OUT (the markdown file),
+callgrind run), FUZZ_ZSTD_SHOWMAP (100: runs of one
+input by afl-showmap), FUZZ_ZSTD_OUT (the markdown file),
 FZ_HAVE_LF, FZ_HAVE_AFL (1).  Every figure is saved in
 build-fuzz-zstd/results.json; FUZZ_ZSTD_RENDER=1 prints the tables and
 writes the markdown again from it, without measuring (run fuzz.py
@@ -51,6 +56,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.getcwd()
@@ -72,6 +78,7 @@ SECS = env_int("FUZZ_ZSTD_SECS", 15 if QUICK else 180, 1, 86400)
 VAR_RUNS = env_int("FUZZ_ZSTD_VAR_RUNS", 10 if QUICK else 40, 2, 10000)
 ROUNDS = env_int("FUZZ_ZSTD_ROUNDS", 2 if QUICK else 7, 1, 1000)
 VG_N = env_int("FUZZ_ZSTD_VG_N", 50 if QUICK else 200, 1, 100000)
+SHOWMAP_COPIES = env_int("FUZZ_ZSTD_SHOWMAP", 20 if QUICK else 100, 2, 10000)
 ROWS = [r for r in os.environ.get("FUZZ_ZSTD_ROWS", "a,b,c,d,e").split(",")
         if r]
 if not ROWS or not set(ROWS) <= set("abcde"):
@@ -156,6 +163,66 @@ def busy_jiffies():
         return None
     idle = v[3] + (v[4] if len(v) > 4 else 0)
     return sum(v[:8]) - idle, sum(v[:8])
+
+
+class Others:
+    """What else used the CPUs meanwhile: /proc read every 2 s, the CPU time
+    of every process that is not ours (this script's descendants, or the
+    fuzzed binary itself, named `mine`, whose children may outlive their
+    parent for a moment), summed by command name.  A process that lived
+    less than 2 s between two reads is missed."""
+
+    def __init__(self, mine=""):
+        self.mine = mine[:15]
+        self.seen, self.by_comm = {}, {}
+        self.hz = os.sysconf("SC_CLK_TCK")
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self.loop, daemon=True)
+        self.scan(first=True)
+        self.t.start()
+
+    def scan(self, first=False):
+        procs = {}
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            comm = st[st.index("(") + 1:st.rindex(")")]
+            f = st[st.rindex(")") + 2:].split()
+            procs[int(d)] = (comm, int(f[1]), int(f[11]) + int(f[12]))
+        me = os.getpid()
+        for pid, (comm, ppid, ticks) in procs.items():
+            q, ours = pid, False
+            for _ in range(64):
+                if q == me:
+                    ours = True
+                    break
+                if q not in procs or q <= 1:
+                    break
+                q = procs[q][1]
+            before = self.seen.get(pid)
+            self.seen[pid] = ticks
+            if ours or first or comm == self.mine:
+                continue
+            d = ticks - (before if before is not None else 0)
+            if d > 0:
+                self.by_comm[comm] = self.by_comm.get(comm, 0) + d
+
+    def loop(self):
+        while not self.stop.wait(2):
+            self.scan()
+
+    def done(self):
+        self.stop.set()
+        self.t.join()
+        self.scan()
+        top = sorted(self.by_comm.items(), key=lambda x: -x[1])
+        total = sum(v for k, v in top) / self.hz
+        return total, [(k, v / self.hz) for k, v in top[:3]]
 
 
 def run_measured(cmd, env=None, timeout=None, stdout=None, stderr=None):
@@ -388,55 +455,64 @@ def med(costs, k, i):
 # ---- instructions (callgrind) -------------------------------------------
 
 def callgrind(rows, files):
-    """Instructions per input of each binary, from callgrind runs over the
-    first VG_N and 2 * VG_N of files (the difference, so that start-up and
-    warm-up cancel out), and those of the feed's two parts: the fold
-    (__ukcov_fuzzer_fold) and the PC callback (__sanitizer_cov_trace_pc).
-    Copies without debug information run (valgrind 3.19 cannot read
-    clang 14's DWARF 5).  {key: (Ir, fold Ir, callback Ir) per input}."""
-    if not shutil.which("valgrind") or not shutil.which("callgrind_annotate"):
+    """The feed's own instructions: callgrind over the first VG_N of files
+    run by (d)'s binary, which says per input how many PCs it folded
+    (UKCOV_AFL_DEBUG).  The instructions in __ukcov_fuzzer_fold (with what
+    it calls) per PC folded, and those of __sanitizer_cov_trace_pc per call
+    (callgrind counts the calls).  Whole-program totals are not taken:
+    valgrind runs one thread at a time, and where zstd's harness thread
+    polls for a worker it then polls until valgrind switches threads, which
+    makes them vary by orders of magnitude from run to run.  A copy
+    without debug information runs (valgrind 3.19 cannot read clang 14's
+    DWARF 5)."""
+    r = [x for x in rows if x.key == "d" and not x.why]
+    if not r or not shutil.which("valgrind") or \
+            not shutil.which("callgrind_annotate"):
         return None
-    n = min(VG_N, len(files) // 2)
-    if n < 1:
-        return None
+    files = files[:VG_N]
     d = os.path.join(O, "vg")
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
-    out = {}
-    for r in rows:
-        if r.why or not os.access(os.path.join(BIN, r.binary), os.X_OK):
-            continue
-        b = os.path.join(d, r.binary)
-        if subprocess.run(["objcopy", "--strip-debug",
-                           os.path.join(BIN, r.binary), b]).returncode:
-            continue
-        figs = []
-        for k in (n, 2 * n):
-            cg = os.path.join(d, "%s-%d.out" % (r.binary, k))
-            cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg,
-                   b] + (["-runs=0"] if r.engine == "libFuzzer" else []) + \
-                files[:k]
-            if k == n:
-                commands.append(("callgrind (%s), %d and %d inputs" % (
-                    r.key, n, 2 * n), shell(cmd[:-k]) + " FILES..."))
-            p = subprocess.run(cmd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-            m = re.search(r"Collected : (\d+)", p.stderr)
-            if not m:
-                break
-            a = subprocess.run(["callgrind_annotate", cg],
-                               stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True).stdout
-            part = {}
-            for f in ("__ukcov_fuzzer_fold", "__sanitizer_cov_trace_pc"):
-                fm = re.search(r"^\s*([\d,]+) \([^)]*\)\s+\S*:%s \[" % f, a,
-                               re.M)
-                part[f] = int(fm.group(1).replace(",", "")) if fm else 0
-            figs.append((int(m.group(1)), part["__ukcov_fuzzer_fold"],
-                         part["__sanitizer_cov_trace_pc"]))
-        if len(figs) == 2:
-            out[r.key] = tuple((y - x) / n for x, y in zip(*figs))
-    return out
+    b = os.path.join(d, r[0].binary)
+    if subprocess.run(["objcopy", "--strip-debug",
+                       os.path.join(BIN, r[0].binary), b]).returncode:
+        return None
+    cg = os.path.join(d, "callgrind.out")
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + rel(cg), b]
+    commands.append(("callgrind, (d), %d inputs" % len(files),
+                     shell(cmd, {"UKCOV_AFL_DEBUG": "1"}) + " FILES..."))
+    p = subprocess.run(cmd + files, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True,
+                       env=dict(os.environ, UKCOV_AFL_DEBUG="1"))
+    pcs = sum(int(n) for n in re.findall(r"(\d+) PCs", p.stderr))
+    if not pcs:
+        return None
+    part = {}
+    for f, incl in (("__ukcov_fuzzer_fold", "yes"),
+                    ("__sanitizer_cov_trace_pc", "no")):
+        a = subprocess.run(["callgrind_annotate", "--inclusive=" + incl, cg],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True).stdout
+        m = re.search(r"^\s*([\d,]+) \([^)]*\)\s+\S*:%s \[" % f, a, re.M)
+        part[f] = int(m.group(1).replace(",", "")) if m else 0
+    # The callback's calls: the "calls=" lines after each "cfn=" naming it.
+    names, calls, callee = {}, 0, None
+    with open(cg) as fh:
+        for line in fh:
+            m = re.match(r"(c?fn)=\((\d+)\)(?: (.*))?", line)
+            if m:
+                if m.group(3):
+                    names[m.group(2)] = m.group(3).strip()
+                callee = m.group(2) if m.group(1) == "cfn" else None
+            elif line.startswith("calls=") and callee is not None:
+                if names.get(callee) == "__sanitizer_cov_trace_pc":
+                    calls += int(line.split()[0][6:])
+                callee = None
+    if not calls:
+        return None
+    return {"inputs": len(files), "pcs": pcs, "calls": calls,
+            "fold": part["__ukcov_fuzzer_fold"] / pcs,
+            "callback": part["__sanitizer_cov_trace_pc"] / calls}
 
 
 # ---- where runs differ ----------------------------------------------------
@@ -505,6 +581,106 @@ def variation(seed):
     for pc, lo, hi in main_var:
         where.append("%s %s: %d to %d" % (pc, sym.get(pc, "?"), lo, hi))
     return rows, where
+
+
+# ---- AFL++'s view of one input, run again and again ----------------------
+
+M64 = (1 << 64) - 1
+
+
+def feed_index(pc, size, name=""):
+    """The AFL++ map index ukcov's feed gives a PC of the module `name`
+    (the program itself: ""): fuzzer/feed.c's key (offset in the module
+    XOR the FNV-1a hash of its file name), splitmix64's finaliser, then a
+    multiply-high reduction."""
+    h = 0xcbf29ce484222325
+    for c in name.encode():
+        h = ((h ^ c) * 0x100000001b3) & M64
+    k = pc ^ h
+    k ^= k >> 30
+    k = (k * 0xbf58476d1ce4e5b9) & M64
+    k ^= k >> 27
+    k = (k * 0x94d049bb133111eb) & M64
+    k ^= k >> 31
+    return ((k >> 32) * size) >> 32
+
+
+def coverable_pcs(binary):
+    """The return addresses of the calls to __sanitizer_cov_trace_pc."""
+    out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", binary],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True).stdout.splitlines()
+    pcs = []
+    for i, line in enumerate(out):
+        if re.search(r"call\s+[0-9a-f]+ <__sanitizer_cov_trace_pc>", line):
+            for nxt in out[i + 1:i + 4]:
+                m = re.match(r"\s*([0-9a-f]+):", nxt)
+                if m:
+                    pcs.append(int(m.group(1), 16))
+                    break
+    return pcs
+
+
+def showmap_variation(row, seed):
+    """The seed run SHOWMAP_COPIES times in one persistent process by
+    afl-showmap -i (AFL++'s classified map per run, as calibration sees
+    it): the distinct maps, the map entries that are not the same in
+    every run, and for ukcov's feed the functions of the PCs behind them
+    (a map entry may stand for more than one PC)."""
+    b = os.path.join(BIN, row.binary)
+    d = os.path.join(O, "showmap", row.key)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(os.path.join(d, "in"))
+    with open(seed, "rb") as f:
+        data = f.read()
+    for i in range(SHOWMAP_COPIES):
+        with open(os.path.join(d, "in", "copy%03d" % i), "wb") as f:
+            f.write(data)
+    cmd = ["afl-showmap", "-i", os.path.join(d, "in"), "-o",
+           os.path.join(d, "out"), "--", b]
+    env = {"AFL_QUIET": "1", "AFL_NO_AFFINITY": "1"}
+    commands.append(("afl-showmap, (%s)" % row.key, shell(cmd, env)))
+    code, wall, cpu = run_measured(cmd, env, timeout=300)
+    maps = []
+    for i in range(SHOWMAP_COPIES):
+        try:
+            with open(os.path.join(d, "out", "copy%03d" % i)) as f:
+                maps.append(dict(l.strip().split(":") for l in f if ":" in l))
+        except OSError:
+            pass
+    if len(maps) < 2:
+        return {"why": "afl-showmap gave %d maps (exit %s)" % (len(maps), code)}
+    keys = set()
+    for m in maps:
+        keys.update(m)
+    varying = sorted(int(k) for k in keys
+                     if len(set(m.get(k, "0") for m in maps)) > 1)
+    res = {"maps": len(maps), "distinct": len(set(
+        tuple(sorted(m.items())) for m in maps)), "entries": len(keys),
+        "varying": len(varying)}
+    if "ukcov" not in row.binary:
+        return res
+    size = 65536
+    pcs = coverable_pcs(b)
+    by_index = {}
+    for pc in pcs:
+        by_index.setdefault(feed_index(pc, size), []).append(pc)
+    # Every entry of the map must be some PC's: else the feed's index has
+    # changed and this mapping would name the wrong code.
+    if any(int(k) not in by_index for k in keys):
+        res["why"] = ("map entries that no PC of the program hashes to: "
+                      "fuzzer/feed.c's index changed; not symbolized")
+        return res
+    addrs = [pc for ix in varying for pc in by_index[ix]]
+    syms = subprocess.run(["addr2line", "-f", "-s", "-e", b] +
+                          [hex(a - 1) for a in addrs], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True).stdout.splitlines()
+    fn = {}
+    for j, a in enumerate(addrs):
+        fn[a] = syms[2 * j] if 2 * j < len(syms) else "?"
+    res["where"] = [" or ".join(sorted(set(fn[a] for a in by_index[ix])))
+                    for ix in varying]
+    return res
 
 
 # ---- AFL++'s driver with the eager harness ---------------------------------
@@ -578,7 +754,9 @@ def main():
         say("bench-fuzz-zstd: (%s) %s, %d s ..." % (r.key, r.label, SECS))
         r.res["load0"] = loadavg()
         j0 = busy_jiffies()
+        others = Others(r.binary)
         (run_lf if r.engine == "libFuzzer" else run_afl)(r, seeds)
+        r.res["others"] = others.done()
         j1 = busy_jiffies()
         r.res["load1"] = loadavg()
         if j0 and j1 and j1[1] > j0[1]:
@@ -603,9 +781,27 @@ def main():
     udir, files = union_inputs(rows, seeds)
     costs = cost(rows, files) if files else {}
 
-    say("bench-fuzz-zstd: instructions per input (callgrind, %d and %d "
-        "inputs)" % (VG_N, 2 * VG_N))
+    say("bench-fuzz-zstd: the feed's instructions per PC (callgrind, %d "
+        "inputs)" % VG_N)
     vg = callgrind(rows, files) if files else None
+
+    say("bench-fuzz-zstd: one input %d times in one process (afl-showmap)"
+        % SHOWMAP_COPIES)
+    showmap = {}
+    for r in rows:
+        if r.engine == "AFL++" and not r.why:
+            showmap[r.key] = showmap_variation(
+                r, os.path.join(seeds, "flush4-text"))
+
+    # The PCs the feed folds for that seed (libukcov-afl.a's reproducer).
+    folded = None
+    if os.access(os.path.join(BIN, "afl-ukcov"), os.X_OK):
+        seed = os.path.join(seeds, "flush4-text")
+        p = subprocess.run([os.path.join(BIN, "afl-ukcov"), seed, seed],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           text=True, env=dict(os.environ, UKCOV_AFL_DEBUG="1"))
+        n = re.findall(r"(\d+) PCs", p.stderr)
+        folded = int(n[-1]) if n else None
 
     say("bench-fuzz-zstd: variation of one input, %d runs" % VAR_RUNS)
     var_rows, var_where = variation(os.path.join(seeds, "flush4-text"))
@@ -619,11 +815,13 @@ def main():
     data = {
         "rows": {r.key: {"res": r.res, "why": r.why} for r in rows},
         "machine": machine, "seed_names": seed_names, "base": base,
-        "eager": eager, "costs": costs, "vg": vg, "var_rows": var_rows,
+        "eager": eager, "costs": costs, "vg": vg, "showmap": showmap,
+        "folded": folded,
+        "var_rows": var_rows,
         "var_where": var_where, "nunion": len(files),
         "took": time.time() - t_start, "commands": commands, "secs": SECS,
         "quick": QUICK, "var_runs": VAR_RUNS, "rounds": ROUNDS,
-        "vg_n": VG_N,
+        "vg_n": VG_N, "showmap_copies": SHOWMAP_COPIES,
     }
     with open(RESULTS, "w") as f:
         json.dump(data, f, indent=1)
@@ -633,10 +831,11 @@ def main():
 def render(data):
     """The tables and the markdown, from what main() measured (saved in
     build-fuzz-zstd/results.json: FUZZ_ZSTD_RENDER=1 renders it again)."""
-    global SECS, QUICK, VAR_RUNS, ROUNDS, VG_N
+    global SECS, QUICK, VAR_RUNS, ROUNDS, VG_N, SHOWMAP_COPIES
     SECS, QUICK = data["secs"], data["quick"]
     VAR_RUNS, ROUNDS = data["var_runs"], data["rounds"]
     VG_N = data.get("vg_n", VG_N)
+    SHOWMAP_COPIES = data.get("showmap_copies", SHOWMAP_COPIES)
     commands[:] = [tuple(c) for c in data["commands"]]
     rows = [r for r in ALL_ROWS if r.key in data["rows"]]
     for r in rows:
@@ -645,6 +844,7 @@ def render(data):
     machine, seed_names = data["machine"], data["seed_names"]
     base, eager, costs = data["base"], data["eager"], data["costs"]
     vg = data.get("vg")
+    showmap = data.get("showmap") or {}
     var_rows, var_where = data["var_rows"], data["var_where"]
 
     # ---- the tables ----
@@ -663,14 +863,19 @@ def render(data):
             sig = "cov %s, ft %s, %s new units" % (x["cov"], x["ft"],
                                                   x["new_units"])
         busy = x.get("busy")
+        oth = x.get("others")
+        if oth:
+            oth = "%.0f CPU s%s" % (oth[0], "".join(
+                "%s %s %.0f s" % (", " if i else ": ", c, t)
+                for i, (c, t) in enumerate(oth[1]) if t >= 1))
         t1.append([r.key, r.label, r.init, "%.0f" % x["secs"],
                    "{:,}".format(x["execs"]), "%.0f" % x["eps"], sig,
                    x["corpus"], yard,
-                   "%s / %s; %s CPUs busy" % (x["load0"], x["load1"],
-                                              fmt(busy, ".2f"))])
+                   "%s / %s; %s CPUs busy; others %s" % (
+                       x["load0"], x["load1"], fmt(busy, ".2f"), oth or "?")])
     h1 = ["", "fuzzer", "pool made at", "s", "execs", "execs/s",
           "engine's own signal", "corpus", "zstd PCs reached (yardstick)",
-          "load avg start / end; machine busy"]
+          "load avg start / end; machine busy; what else ran"]
     t2 = []
     nat = {"libFuzzer": "a", "AFL++": "c"}
     for r in rows:
@@ -685,21 +890,13 @@ def render(data):
             q = paired(costs, n, r.key, 1)
             ratio = "%.2f (%.2f-%.2f)" % p if p else "-"
             wr = "%.2f" % q[0] if q else "-"
-        ir = (vg or {}).get(r.key)
-        if ir:
-            irs = ["{:,.0f}".format(ir[0]),
-                   ("{:,.0f} / {:,.0f}".format(ir[1], ir[2])
-                    if r.binary.endswith(("ukcov", "ukcov-lazy")) else "-")]
-        else:
-            irs = ["-", "-"]
         t2.append([r.key, r.label, "%.0f" % med(costs, r.key, 0),
                    "%.0f-%.0f" % (min(v), max(v)),
                    "%.0f / %.0f" % (med(costs, r.key, 2),
-                                    med(costs, r.key, 3)), ratio, wr] + irs)
+                                    med(costs, r.key, 3)), ratio, wr])
     h2 = ["", "binary", "CPU us/input (median)", "lowest-highest",
           "user / sys us", "CPU vs the engine's own build (paired)",
-          "wall, the same", "Ir/input (callgrind)",
-          "of which the feed's fold / PC callback"]
+          "wall, the same"]
     t3 = [[a, "%d-%d" % (lo, hi), n] for a, lo, hi, n in var_rows]
     h3 = ["area (ukcov-run)", "entries per run", "PCs whose hit count varies"]
 
@@ -711,12 +908,12 @@ def render(data):
 
     md = section(machine, rows, seed_names, base, eager, h1, t1, h2, t2, h3,
                  t3, var_where, data["nunion"], data["took"], costs, var_rows,
-                 vg)
+                 vg, showmap, data.get("folded"))
     write_md(md)
 
 
 def section(machine, rows, seed_names, base, eager, h1, t1, h2, t2, h3, t3,
-            var_where, nunion, took, costs, var_rows, vg):
+            var_where, nunion, took, costs, var_rows, vg, showmap, folded):
     afl_ver = subprocess.run(["afl-fuzz", "-h"], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True).stdout if HAVE_AFL else ""
     m = re.search(r"afl-fuzz\+\+(\S+)", re.sub(r"\x1b\[[0-9;]*m", "", afl_ver))
@@ -737,9 +934,11 @@ def section(machine, rows, seed_names, base, eager, h1, t1, h2, t2, h3, t3,
           "",
           "- Machine: %s.  %s; AFL++ %s.  The fuzzers ran one at a time, "
           "each for %d s; the last column of the table gives the load "
-          "average at its start and end and how many of the CPUs the "
-          "whole machine kept busy meanwhile (the fuzzer included): other "
-          "engineers' builds share this machine." % (
+          "average at its start and end, how many of the CPUs the whole "
+          "machine kept busy meanwhile (the fuzzer included), and the CPU "
+          "time of every other process meanwhile, with the three largest "
+          "by command name (/proc read every 2 s): other engineers' builds "
+          "and test suites share this machine." % (
               machine, clang, m.group(1) if m else "?", SECS),
           "- Target: %s, Debian's source (`apt-get source libzstd`, "
           "through tests/helpers/debian-source.sh), lib/ built with clang "
@@ -817,15 +1016,55 @@ def section(machine, rows, seed_names, base, eager, h1, t1, h2, t2, h3, t3,
            "A): CPU time of the process, all its threads, per input.  The "
            "ratio to the engine's own build is taken within each round, "
            "then the median of the rounds (lowest-highest); wall-clock only "
-           "as a ratio beside it.  The instructions: callgrind over the "
-           "first %d and %d of those inputs, the difference divided by %d "
-           "(start-up and warm-up cancel out), all threads; valgrind runs "
-           "one thread at a time, so where zstd's harness thread polls for "
-           "a worker (see below) it polls longer than natively: the totals "
-           "are not the native cost, the feed's parts per recorded PC are."
-           % (nunion, ROUNDS, VG_N, 2 * VG_N, VG_N), ""]
+           "as a ratio beside it." % (nunion, ROUNDS), ""]
     md += table(h2, t2)
-    md += ["", "### Where runs of one input differ", "",
+    if vg:
+        md += ["", "The feed's own instructions (callgrind, (d)'s binary "
+               "over the first %d of those inputs): %.1f per PC folded in "
+               "__ukcov_fuzzer_fold (%s PCs), %.1f per call of "
+               "__sanitizer_cov_trace_pc (%s calls).  Whole-program "
+               "instruction counts are not given: valgrind runs one thread "
+               "at a time, and where zstd's harness thread polls for a "
+               "worker it polls until valgrind switches threads, so totals "
+               "for the same inputs varied a hundredfold between runs." % (
+                   vg["inputs"], vg["fold"], "{:,}".format(vg["pcs"]),
+                   vg["callback"], "{:,}".format(vg["calls"]))]
+    md += ["", "### One input, again and again, as AFL++ sees it", "",
+           "The seed flush4-text (4 flushes: 5 jobs) run %d times in one "
+           "persistent process by `afl-showmap -i` (each run's map "
+           "classified into AFL++'s hit-count buckets, as calibration "
+           "compares them): how many different maps, how many map entries "
+           "in all and how many were not the same in every run; for "
+           "ukcov's feed the functions whose PCs the varying entries stand "
+           "for (fuzzer/feed.c's index computed for every coverable PC of "
+           "the program; an entry may stand for two PCs, one of them never "
+           "reached)." % SHOWMAP_COPIES, ""]
+    sm_rows = []
+    for r in rows:
+        x = showmap.get(r.key)
+        if not x:
+            continue
+        if "maps" not in x:
+            sm_rows.append([r.key, r.label, x.get("why", "?"), "", "", ""])
+            continue
+        where = ""
+        if x.get("where"):
+            cnt = {}
+            for w in x["where"]:
+                cnt[w] = cnt.get(w, 0) + 1
+            where = ", ".join("%s%s" % (w, " (%d)" % n if n > 1 else "")
+                              for w, n in sorted(cnt.items(),
+                                                 key=lambda t: -t[1])[:8])
+            if len(cnt) > 8:
+                where += ", and %d more" % (len(cnt) - 8)
+        elif x.get("why"):
+            where = x["why"]
+        sm_rows.append([r.key, r.label, "%d of %d" % (x["distinct"], x["maps"]),
+                        x["entries"], x["varying"], where or "-"])
+    md += table(["", "fuzzer", "different maps", "map entries",
+                 "entries that varied", "what they stand for (ukcov's feed)"],
+                sm_rows)
+    md += ["", "### Where runs of one input differ, per thread", "",
            "The seed flush4-text (4 flushes: 5 jobs) run %d times, a "
            "process each, by the replay binary under `ukcov-run -m pc` "
            "(hit counts): per area, the entries and the PCs whose hit "
@@ -842,7 +1081,8 @@ def section(machine, rows, seed_names, base, eager, h1, t1, h2, t2, h3, t3,
            "The harness of (a), (b), (d) (the pool made in "
            "LLVMFuzzerInitialize) linked with libAFLDriver.a and run by "
            "afl-fuzz for 10 s: %s." % eager, ""]
-    md += ["### Reading", ""] + reading(rows, costs, var_rows, vg) + [""]
+    md += ["### Reading", ""] + reading(rows, costs, var_rows, vg,
+                                         showmap, folded) + [""]
     md += ["### Command lines", "", "```",
            "make bench-fuzz-zstd    # FUZZ_ZSTD_SECS=%d%s" % (
                SECS, " FUZZ_ZSTD_QUICK=1" if QUICK else "")]
@@ -852,7 +1092,31 @@ def section(machine, rows, seed_names, base, eager, h1, t1, h2, t2, h3, t3,
     return md
 
 
-def reading(rows, costs, var_rows, vg):
+def why_not_100(showmap):
+    """The reading's sentence on what is left of the instability of (d)."""
+    d = showmap.get("d") or {}
+    if "maps" not in d:
+        return "- (d) was not run again by afl-showmap."
+    if d["varying"] == 0:
+        return ("- With ukcov's feed, %d runs of one input in one process "
+                "gave one map: nothing of the input's own work varied." %
+                d["maps"])
+    fns = sorted(set(d.get("where", [])))
+    return ("- What is left with ukcov's feed: %d runs of one input in "
+            "one process gave %d different maps, %d entries varying, "
+            "standing for %s.  "
+            "When the harness thread's code is what varies, it is zstd's "
+            "wait for the job: a job done before the harness thread "
+            "reaches the wait makes ZSTDMT_compressStream_generic and "
+            "ZSTDMT_flushProduced take another path (the harness's header "
+            "says how it keeps that rare).  That is the code of the thread "
+            "that runs the input, which any feed must count: no "
+            "attribution makes it repeat, only a change in zstd would." % (
+                d["maps"], d["distinct"], d["varying"],
+                ", ".join(fns) or "?"))
+
+
+def reading(rows, costs, var_rows, vg, showmap, folded):
     """The reading: sentences from the figures, then what makes them."""
     r = {x.key: x for x in rows}
     out = []
@@ -865,6 +1129,14 @@ def reading(rows, costs, var_rows, vg):
                    "with ukcov's feed (d), %s with ukcov's feed and lazy "
                    "init (e)." % (res("c", "stability"), res("d", "stability"),
                                  res("e", "stability") or "-"))
+    sm = [(k, showmap[k]) for k in "cde" if "maps" in (showmap.get(k) or {})]
+    if sm:
+        out.append("- One input run %d times in one process (afl-showmap): "
+                   % sm[0][1]["maps"] + ", ".join(
+                       "(%s) %d distinct map%s, %d of %d entries varying" % (
+                           k, x["distinct"], "" if x["distinct"] == 1 else "s",
+                           x["varying"], x["entries"])
+                       for k, x in sm) + ".")
     for a, b in (("a", "b"), ("c", "d")):
         if res(a, "eps") and res(b, "eps"):
             out.append("- execs/s while fuzzing, %s: %.0f with its own "
@@ -877,14 +1149,11 @@ def reading(rows, costs, var_rows, vg):
             out.append("- The target's CPU per input on the same inputs: "
                        "(%s) %.0f us, (%s) %.0f us (%.2fx, paired rounds)." % (
                            a, med(costs, a, 0), b, med(costs, b, 0), p[0]))
-    for k in ("b", "d"):
-        ir = (vg or {}).get(k)
-        if ir and ir[2] > 0:
-            out.append("- Where (%s)'s feed spends its instructions "
-                       "(callgrind): the fold %.0f Ir per input, the PC "
-                       "callbacks %.0f, %.1f times as many in the fold, "
-                       "of %.0f in all." % (k, ir[1], ir[2], ir[1] / ir[2],
-                                            ir[0]))
+    if vg and vg.get("callback"):
+        out.append("- The feed's instructions (callgrind): %.1f per PC in "
+                   "the fold, %.1f per call of the PC callback; every PC "
+                   "recorded for the input costs both." % (
+                       vg["fold"], vg["callback"]))
     pcs = [(k, res(k, "pcs")) for k in "abcde" if res(k, "pcs")]
     if pcs:
         out.append("- zstd PCs reached (yardstick): " + ", ".join(
@@ -909,19 +1178,7 @@ def reading(rows, costs, var_rows, vg):
                       "PCs in common)" if var.get("common") == 0 else
                       "yet %s PCs of the sections varied above" %
                       var.get("common", "?")),
-        "- Why ukcov's feed is not at 100%% here.  The harness thread's "
-        "own code varies (%s PCs above, listed): when it flushes, zstd "
-        "posts the job, then asks whether the job has produced anything "
-        "without blocking, then again blocking; when the job is already "
-        "done at the first question, ZSTD_compressStream2's loop, "
-        "ZSTDMT_compressStream_generic and ZSTDMT_flushProduced's wait "
-        "loop run one pass fewer.  Rarely, zstd's POOL_tryAdd finds both "
-        "workers still busy finishing earlier jobs (a job counts as busy "
-        "until its function returns, after it said it was done), and the "
-        "harness thread polls until one is free.  That is code of the "
-        "thread that runs the input, which any feed must count; no "
-        "attribution can make it repeat; only a change in zstd would." % var.get(
-            "main", "?"),
+        why_not_100(showmap),
         "- Lazy init (e against d).  The first input of each process "
         "made the context and the pool: its map held that code once, the "
         "next runs of the same input did not, and AFL++ counts every byte "
@@ -935,14 +1192,18 @@ def reading(rows, costs, var_rows, vg):
         "thread where the engines increment an inline counter, the "
         "section per job (start, stop, the copy into the harness thread's "
         "area), the wait for the sections still open, and the fold (a "
-        "hash per recorded PC: some 6,000 for a 900-byte input with 4 "
-        "flushes); callgrind puts most of the feed's own instructions in "
-        "the fold, a few times those of the callbacks (above).  Much of "
+        "hash per recorded PC: %s for the seed flush4-text, 902 bytes and "
+        "4 flushes): %s, where the engines' own instrumentation "
+        "increments a counter inline.  Much of "
         "every build's time per input is the kernel's (the sys column): "
         "the three threads hand each job over and back through futexes, "
         "the same in every build; and when a worker is preempted while "
         "zstd's harness thread polls for it, the poll lasts as long, so "
-        "these figures move with the machine's load.",
+        "these figures move with the machine's load." % (
+            "{:,}".format(folded) if folded else "?",
+            "callgrind counts %.0f instructions per PC in the fold and %.0f "
+            "per call of the callback" % (vg["fold"], vg["callback"])
+            if vg else "callgrind was not run"),
         "- libFuzzer with ukcov's feed gets no comparison operands (the "
         "trace-cmp callbacks are ukcov's): its CMP-guided mutations, which "
         "(a) has, are missing; AFL++ ran without CmpLog in every row.",
