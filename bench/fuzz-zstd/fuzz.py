@@ -79,6 +79,7 @@ VAR_RUNS = env_int("FUZZ_ZSTD_VAR_RUNS", 10 if QUICK else 40, 2, 10000)
 ROUNDS = env_int("FUZZ_ZSTD_ROUNDS", 2 if QUICK else 7, 1, 1000)
 VG_N = env_int("FUZZ_ZSTD_VG_N", 50 if QUICK else 200, 1, 100000)
 SHOWMAP_COPIES = env_int("FUZZ_ZSTD_SHOWMAP", 20 if QUICK else 100, 2, 10000)
+QUEUE_SAMPLE = env_int("FUZZ_ZSTD_QUEUE_SAMPLE", 10 if QUICK else 60, 1, 10000)
 ROWS = [r for r in os.environ.get("FUZZ_ZSTD_ROWS", "a,b,c,d,e").split(",")
         if r]
 if not ROWS or not set(ROWS) <= set("abcde"):
@@ -307,6 +308,7 @@ def run_afl(row, seeds):
             os.path.join(d, "afl.log"))
         return
     row.corpus = os.path.join(out, "default", "queue")
+    row.res["queue"] = row.corpus
     row.res.update({
         "secs": wall, "cpu": cpu,
         "execs": int(st.get("execs_done", "0")),
@@ -621,65 +623,145 @@ def coverable_pcs(binary):
     return pcs
 
 
+def showmap_runs(row, inputs, copies, tag):
+    """Each of inputs (bytes) run `copies` times in a row, all in one
+    persistent process, by afl-showmap -i: per input, the list of its maps
+    ({entry: bucket}), and the exit status."""
+    b = os.path.join(BIN, row.binary)
+    d = os.path.join(O, "showmap", "%s-%s" % (row.key, tag))
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(os.path.join(d, "in"))
+    for j, data in enumerate(inputs):
+        for i in range(copies):
+            with open(os.path.join(d, "in", "in%04d-%03d" % (j, i)), "wb") as f:
+                f.write(data)
+    cmd = ["afl-showmap", "-i", os.path.join(d, "in"), "-o",
+           os.path.join(d, "out"), "--", b]
+    env = {"AFL_QUIET": "1", "AFL_NO_AFFINITY": "1"}
+    commands.append(("afl-showmap, (%s), %s" % (row.key, tag), shell(cmd, env)))
+    code, wall, cpu = run_measured(cmd, env, timeout=600)
+    out = []
+    for j in range(len(inputs)):
+        maps = []
+        for i in range(copies):
+            try:
+                with open(os.path.join(d, "out", "in%04d-%03d" % (j, i))) as f:
+                    maps.append(dict(l.strip().split(":") for l in f
+                                     if ":" in l))
+            except OSError:
+                pass
+        out.append(maps)
+    return out, code
+
+
+def varying_entries(maps):
+    keys = set()
+    for m in maps:
+        keys.update(m)
+    return keys, sorted(int(k) for k in keys
+                        if len(set(m.get(k, "0") for m in maps)) > 1)
+
+
+class FeedMap:
+    """ukcov's feed's map entries of a program, traced back to functions:
+    fuzzer/feed.c's index computed for every coverable PC.  ok is False
+    when some entry of a map is no PC's (the feed's index changed)."""
+
+    def __init__(self, binary, size=65536):
+        self.binary, self.by_index = binary, {}
+        for pc in coverable_pcs(binary):
+            self.by_index.setdefault(feed_index(pc, size), []).append(pc)
+        self.ok = True
+
+    def check(self, keys):
+        if any(int(k) not in self.by_index for k in keys):
+            self.ok = False
+        return self.ok
+
+    def functions(self, indices):
+        addrs = [pc for ix in indices for pc in self.by_index.get(ix, [])]
+        syms = subprocess.run(["addr2line", "-f", "-s", "-e", self.binary] +
+                              [hex(a - 1) for a in addrs],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True).stdout.splitlines() if addrs else []
+        fn = {a: (syms[2 * j] if 2 * j < len(syms) else "?")
+              for j, a in enumerate(addrs)}
+        return [" or ".join(sorted(set(fn[a] for a in
+                                       self.by_index.get(ix, [])))) or "?"
+                for ix in indices]
+
+
 def showmap_variation(row, seed):
     """The seed run SHOWMAP_COPIES times in one persistent process by
     afl-showmap -i (AFL++'s classified map per run, as calibration sees
     it): the distinct maps, the map entries that are not the same in
     every run, and for ukcov's feed the functions of the PCs behind them
     (a map entry may stand for more than one PC)."""
-    b = os.path.join(BIN, row.binary)
-    d = os.path.join(O, "showmap", row.key)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(os.path.join(d, "in"))
     with open(seed, "rb") as f:
         data = f.read()
-    for i in range(SHOWMAP_COPIES):
-        with open(os.path.join(d, "in", "copy%03d" % i), "wb") as f:
-            f.write(data)
-    cmd = ["afl-showmap", "-i", os.path.join(d, "in"), "-o",
-           os.path.join(d, "out"), "--", b]
-    env = {"AFL_QUIET": "1", "AFL_NO_AFFINITY": "1"}
-    commands.append(("afl-showmap, (%s)" % row.key, shell(cmd, env)))
-    code, wall, cpu = run_measured(cmd, env, timeout=300)
-    maps = []
-    for i in range(SHOWMAP_COPIES):
-        try:
-            with open(os.path.join(d, "out", "copy%03d" % i)) as f:
-                maps.append(dict(l.strip().split(":") for l in f if ":" in l))
-        except OSError:
-            pass
+    runs, code = showmap_runs(row, [data], SHOWMAP_COPIES, "seed")
+    maps = runs[0]
     if len(maps) < 2:
         return {"why": "afl-showmap gave %d maps (exit %s)" % (len(maps), code)}
-    keys = set()
-    for m in maps:
-        keys.update(m)
-    varying = sorted(int(k) for k in keys
-                     if len(set(m.get(k, "0") for m in maps)) > 1)
+    keys, varying = varying_entries(maps)
     res = {"maps": len(maps), "distinct": len(set(
         tuple(sorted(m.items())) for m in maps)), "entries": len(keys),
         "varying": len(varying)}
     if "ukcov" not in row.binary:
         return res
-    size = 65536
-    pcs = coverable_pcs(b)
-    by_index = {}
-    for pc in pcs:
-        by_index.setdefault(feed_index(pc, size), []).append(pc)
-    # Every entry of the map must be some PC's: else the feed's index has
-    # changed and this mapping would name the wrong code.
-    if any(int(k) not in by_index for k in keys):
+    fm = FeedMap(os.path.join(BIN, row.binary))
+    if not fm.check(keys):
         res["why"] = ("map entries that no PC of the program hashes to: "
                       "fuzzer/feed.c's index changed; not symbolized")
         return res
-    addrs = [pc for ix in varying for pc in by_index[ix]]
-    syms = subprocess.run(["addr2line", "-f", "-s", "-e", b] +
-                          [hex(a - 1) for a in addrs], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, text=True).stdout.splitlines()
-    fn = {}
-    for j, a in enumerate(addrs):
-        fn[a] = syms[2 * j] if 2 * j < len(syms) else "?"
-    res["where"] = [" or ".join(sorted(set(fn[a] for a in by_index[ix])))
-                    for ix in varying]
+    res["where"] = fm.functions(varying)
+    return res
+
+
+def showmap_queue(row):
+    """QUEUE_SAMPLE entries of the row's final queue (every k-th by name),
+    each run 10 times in a row in one persistent process: how many varied,
+    and behind which functions (ukcov's feed)."""
+    q = row.res.get("queue")
+    try:
+        names = sorted(f for f in os.listdir(q) if f.startswith("id:"))
+    except (OSError, TypeError):
+        return {"why": "no queue"}
+    step = max(1, len(names) // QUEUE_SAMPLE)
+    names = names[::step][:QUEUE_SAMPLE]
+    inputs = []
+    for n in names:
+        with open(os.path.join(q, n), "rb") as f:
+            inputs.append(f.read())
+    runs, code = showmap_runs(row, inputs, 10, "queue")
+    fm = FeedMap(os.path.join(BIN, row.binary))
+    # An entry that differs in the first run only (the first after another
+    # input) is state zstd kept from the input before; one that differs
+    # between the later runs, which all follow the same input, is timing.
+    varied = {"first": 0, "later": 0}
+    fns = {"first": {}, "later": {}}
+    for maps in runs:
+        if len(maps) < 3:
+            continue
+        keys, varying = varying_entries(maps)
+        fm.check(keys)
+        if not varying:
+            continue
+        _, later = varying_entries(maps[1:])
+        first = [ix for ix in varying if ix not in set(later)]
+        for kind, ixs in (("first", first), ("later", later)):
+            if ixs:
+                for w in set(fm.functions(ixs)):
+                    fns[kind][w] = fns[kind].get(w, 0) + 1
+        varied["later" if later else "first"] += 1
+    res = {"inputs": len(inputs), "varied": varied["first"] + varied["later"],
+           "first_only": varied["first"], "later": varied["later"]}
+    if fm.ok:
+        res["where_first"] = sorted(fns["first"].items(), key=lambda t: -t[1])
+        res["where_later"] = sorted(fns["later"].items(), key=lambda t: -t[1])
+    else:
+        res["why"] = ("map entries that no PC of the program hashes to: "
+                      "fuzzer/feed.c's index changed; not symbolized")
     return res
 
 
@@ -792,6 +874,11 @@ def main():
         if r.engine == "AFL++" and not r.why:
             showmap[r.key] = showmap_variation(
                 r, os.path.join(seeds, "flush4-text"))
+    queue_var = None
+    if "d" in showmap:
+        say("bench-fuzz-zstd: %d entries of (d)'s queue, 10 times each "
+            "(afl-showmap)" % QUEUE_SAMPLE)
+        queue_var = showmap_queue([r for r in rows if r.key == "d"][0])
 
     # The PCs the feed folds for that seed (libukcov-afl.a's reproducer).
     folded = None
@@ -816,12 +903,13 @@ def main():
         "rows": {r.key: {"res": r.res, "why": r.why} for r in rows},
         "machine": machine, "seed_names": seed_names, "base": base,
         "eager": eager, "costs": costs, "vg": vg, "showmap": showmap,
-        "folded": folded,
+        "folded": folded, "queue_var": queue_var,
         "var_rows": var_rows,
         "var_where": var_where, "nunion": len(files),
         "took": time.time() - t_start, "commands": commands, "secs": SECS,
         "quick": QUICK, "var_runs": VAR_RUNS, "rounds": ROUNDS,
         "vg_n": VG_N, "showmap_copies": SHOWMAP_COPIES,
+        "queue_sample": QUEUE_SAMPLE,
     }
     with open(RESULTS, "w") as f:
         json.dump(data, f, indent=1)
@@ -844,7 +932,9 @@ def render(data):
     machine, seed_names = data["machine"], data["seed_names"]
     base, eager, costs = data["base"], data["eager"], data["costs"]
     vg = data.get("vg")
-    showmap = data.get("showmap") or {}
+    showmap = dict(data.get("showmap") or {})
+    if data.get("queue_var"):
+        showmap["d-queue"] = data["queue_var"]
     var_rows, var_where = data["var_rows"], data["var_where"]
 
     # ---- the tables ----
@@ -1064,6 +1154,22 @@ def section(machine, rows, seed_names, base, eager, h1, t1, h2, t2, h3, t3,
     md += table(["", "fuzzer", "different maps", "map entries",
                  "entries that varied", "what they stand for (ukcov's feed)"],
                 sm_rows)
+    qv = showmap.get("d-queue")
+    if qv and "inputs" in qv:
+        def fl(ws):
+            return ", ".join("%s (%d input%s)" % (w, n, "" if n == 1 else "s")
+                             for w, n in ws) or "-"
+        md += ["", "And %d entries of (d)'s final queue (every k-th by "
+               "name), each run 10 times in a row in one process: %d of "
+               "them varied.  In %d only the first run differed, the "
+               "first after another input (state zstd kept from that "
+               "input), in map entries standing for %s; in %d the later "
+               "runs, which all follow a run of the same input, differed "
+               "too (timing), in entries standing for %s.%s" % (
+                   qv["inputs"], qv["varied"], qv.get("first_only", 0),
+                   fl(qv.get("where_first", [])), qv.get("later", 0),
+                   fl(qv.get("where_later", [])),
+                   "  (%s)" % qv["why"] if qv.get("why") else "")]
     md += ["", "### Where runs of one input differ, per thread", "",
            "The seed flush4-text (4 flushes: 5 jobs) run %d times, a "
            "process each, by the replay binary under `ukcov-run -m pc` "
@@ -1092,28 +1198,49 @@ def section(machine, rows, seed_names, base, eager, h1, t1, h2, t2, h3, t3,
     return md
 
 
-def why_not_100(showmap):
+def why_not_100(showmap, rows):
     """The reading's sentence on what is left of the instability of (d)."""
     d = showmap.get("d") or {}
-    if "maps" not in d:
+    q = showmap.get("d-queue") or {}
+    r = {x.key: x for x in rows}
+    vb = r["d"].res.get("var_bytes") if "d" in r else None
+    if "maps" not in d or "inputs" not in q:
         return "- (d) was not run again by afl-showmap."
-    if d["varying"] == 0:
-        return ("- With ukcov's feed, %d runs of one input in one process "
-                "gave one map: nothing of the input's own work varied." %
-                d["maps"])
-    fns = sorted(set(d.get("where", [])))
-    return ("- What is left with ukcov's feed: %d runs of one input in "
-            "one process gave %d different maps, %d entries varying, "
-            "standing for %s.  "
-            "When the harness thread's code is what varies, it is zstd's "
-            "wait for the job: a job done before the harness thread "
-            "reaches the wait makes ZSTDMT_compressStream_generic and "
-            "ZSTDMT_flushProduced take another path (the harness's header "
-            "says how it keeps that rare).  That is the code of the thread "
-            "that runs the input, which any feed must count: no "
-            "attribution makes it repeat, only a change in zstd would." % (
-                d["maps"], d["distinct"], d["varying"],
-                ", ".join(fns) or "?"))
+    later = set(w for w, n in q.get("where_later", []))
+    # What differed in first runs only and never between later runs.
+    first = set(w for w, n in q.get("where_first", [])) - later
+    text = ("- What is left with ukcov's feed: %s variable bytes in AFL++'s "
+            "calibrations (d); %s; %d of %d queue entries varied over 10 "
+            "runs.  " % (
+                vb or "?", "the seed gave the same map in all %d runs" %
+                d["maps"] if d["distinct"] == 1 else
+                "the seed gave %d different maps in %d runs" % (
+                    d["distinct"], d["maps"]), q["varied"], q["inputs"]))
+    if not later:
+        text += "Between runs that follow the same input, nothing varied.  "
+    elif later <= {"ZSTDMT_compressStream_generic"}:
+        text += ("Between runs that follow the same input, only zstd's wait "
+                 "for a job on the harness thread varied: a job done before "
+                 "the harness thread reaches ZSTDMT_flushProduced's wait "
+                 "loop (inlined into ZSTDMT_compressStream_generic) skips "
+                 "the loop's body (the harness's header says how it keeps "
+                 "that rare).  ")
+    else:
+        text += ("Between runs that follow the same input, %s varied: "
+                 "not only zstd's wait for a job; the others need a look.  "
+                 % ", ".join(sorted(later)))
+    if first:
+        text += ("The first run after another input also differed in %s: "
+                 "state that zstd's long-lived context keeps from one input "
+                 "to the next (where the last job's data lay, for "
+                 "ZSTD_window_update), which AFL++ meets because it "
+                 "calibrates an input right after a different one.  " %
+                 ", ".join(sorted(first)))
+    text += ("Both are the code of the thread that runs the input or of "
+             "its jobs, which any feed must count: no attribution makes "
+             "them repeat, only a change in zstd (or a harness that "
+             "rebuilds its context per input) would.")
+    return text
 
 
 def reading(rows, costs, var_rows, vg, showmap, folded):
@@ -1178,7 +1305,7 @@ def reading(rows, costs, var_rows, vg, showmap, folded):
                       "PCs in common)" if var.get("common") == 0 else
                       "yet %s PCs of the sections varied above" %
                       var.get("common", "?")),
-        why_not_100(showmap),
+        why_not_100(showmap, rows),
         "- Lazy init (e against d).  The first input of each process "
         "made the context and the pool: its map held that code once, the "
         "next runs of the same input did not, and AFL++ counts every byte "
